@@ -1,0 +1,48 @@
+# Two commands for a newcomer: `make run` serves the app, `make test` passes the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEV := SCREENING_ENV=development
+
+.PHONY: run test lint format bench check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.app: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.app
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+run: $(VENV)/.app
+	$(DEV) $(BIN)/screening db migrate
+	$(DEV) $(BIN)/screening reviewer first-run
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C stops it)"
+	$(DEV) $(BIN)/screening run --host 127.0.0.1 --port 5000
+
+test: $(VENV)/.test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/screening rules check
+	$(BIN)/pytest
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: $(VENV)/.app
+	$(BIN)/screening rules check
+
+bench: $(VENV)/.test
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

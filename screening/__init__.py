@@ -1,0 +1,142 @@
+"""Build the Flask app: settings, the rule set (loaded once), the database and the blueprints."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from . import config, store
+
+csrf = CSRFProtect()
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+class StartupError(Exception):
+    """The app cannot start: a bad setting or a broken rule set. The message says why."""
+
+
+def create_app(test_config: dict | None = None, default_env: str = "production") -> Flask:
+    """Create the app from the environment, or from `test_config` laid over the defaults."""
+    settings = config.defaults()
+    try:
+        settings.update(test_config if test_config is not None else config.from_environment(default_env))
+    except config.ConfigError as exc:
+        raise StartupError(str(exc)) from None
+    app = Flask(__name__, template_folder=settings["TEMPLATES_DIR"], instance_relative_config=False)
+    app.config.update(settings)
+    production = app.config["SCREENING_ENV"] == "production"
+    app.config.setdefault("SESSION_COOKIE_SECURE", production)
+    app.config.setdefault("DRAFT_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
+
+    _load_ruleset(app)
+    _prepare_database(app)
+    csrf.init_app(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    _quiet_query_strings()
+    return app
+
+
+def _load_ruleset(app: Flask) -> None:
+    from .rules import RuleSetError, load_ruleset
+
+    try:
+        app.extensions["ruleset"] = load_ruleset(app.config["RULES_DIR"])
+    except RuleSetError as exc:
+        lines = "\n".join(f"  {problem}" for problem in exc.problems)
+        raise StartupError(f"The rule set in {app.config['RULES_DIR']} has problems:\n{lines}") from None
+
+
+def _prepare_database(app: Flask) -> None:
+    db = store.connect(app.config["DATABASE"])
+    try:
+        store.migrate(db)
+    finally:
+        db.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import auth, patient, review
+
+    app.register_blueprint(patient.bp)
+    auth.init_app(app)
+    app.register_blueprint(review.bp, url_prefix="/review")
+
+
+def _register_hooks(app: Flask) -> None:
+    app.teardown_appcontext(_close_db)
+
+    @app.context_processor
+    def _globals() -> dict:
+        return {"emergency_number": app.config["EMERGENCY_NUMBER"], "ruleset": get_ruleset()}
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint != "static":
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return render_template("errors/error.html", code=exc.code), exc.code
+
+    @app.errorhandler(Exception)
+    def _server_error(exc: Exception):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return render_template("errors/error.html", code=500), 500
+
+
+def get_db():
+    """Return this request's database connection, opening it on first use."""
+    if "db" not in g:
+        from flask import current_app
+
+        g.db = store.connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def _close_db(exc: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def get_ruleset():
+    """Return the rule set loaded at start-up."""
+    from flask import current_app
+
+    return current_app.extensions["ruleset"]
+
+
+class _DropQueryStrings(logging.Filter):
+    """Keep search terms (names, emails) out of the development server's access log."""
+
+    _query = re.compile(r"\?[^ \"]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(self._query.sub("", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def _quiet_query_strings() -> None:
+    logger = logging.getLogger("werkzeug")
+    if not any(isinstance(f, _DropQueryStrings) for f in logger.filters):
+        logger.addFilter(_DropQueryStrings())

@@ -1,0 +1,93 @@
+"""Read the app's settings from the environment, check them once, and explain a bad one."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ENVIRONMENTS = ("production", "development")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable and the fix."""
+
+
+def _int(name: str, default: int, low: int, high: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a whole number, found {raw!r}.") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}: expected a number from {low} to {high}, found {value}.")
+    return value
+
+
+def _dev_secret(instance: Path) -> str:
+    """Return a development secret kept in the instance folder, so restarts keep sessions."""
+    path = instance / "dev-secret-key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(default_env: str = "production") -> dict:
+    """Return the configuration mapping built from SCREENING_* variables."""
+    env = os.environ.get("SCREENING_ENV", default_env) or default_env
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"SCREENING_ENV: expected one of {', '.join(ENVIRONMENTS)}, found {env!r}.")
+    instance = PROJECT_ROOT / "instance"
+    secret = os.environ.get("SCREENING_SECRET_KEY", "")
+    if not secret:
+        if env == "production":
+            raise ConfigError(
+                "SCREENING_SECRET_KEY: not set. Production needs a long random secret, for example "
+                "the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'."
+            )
+        secret = _dev_secret(instance)
+    elif len(secret) < 16:
+        raise ConfigError("SCREENING_SECRET_KEY: too short; use at least 16 random characters.")
+    number = os.environ.get("SCREENING_EMERGENCY_NUMBER", "911").strip() or "911"
+    if not all(ch.isdigit() or ch in " -+" for ch in number):
+        raise ConfigError(f"SCREENING_EMERGENCY_NUMBER: expected digits, found {number!r}.")
+    return {
+        "SCREENING_ENV": env,
+        "SECRET_KEY": secret,
+        "DATABASE": os.environ.get("SCREENING_DATABASE") or str(instance / "screening.db"),
+        "RULES_DIR": os.environ.get("SCREENING_RULES_DIR") or str(PROJECT_ROOT / "rules"),
+        "EMERGENCY_NUMBER": number,
+        "DRAFT_TTL_HOURS": _int("SCREENING_DRAFT_TTL_HOURS", 24, 1, 24 * 30),
+        "SESSION_IDLE_MINUTES": _int("SCREENING_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
+        "SESSION_MAX_HOURS": _int("SCREENING_SESSION_MAX_HOURS", 12, 1, 7 * 24),
+        "RETENTION_DAYS": _int("SCREENING_RETENTION_DAYS", 365, 1, 365 * 30),
+    }
+
+
+def defaults() -> dict:
+    """Return settings that do not come from the environment."""
+    return {
+        "TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "screening_session",
+        "SIGNIN_MAX_ATTEMPTS": 5,
+        "SIGNIN_WINDOW_MINUTES": 15,
+        "DRAFT_TTL_HOURS": 24,
+        "SESSION_IDLE_MINUTES": 30,
+        "SESSION_MAX_HOURS": 12,
+        "RETENTION_DAYS": 365,
+        "EMERGENCY_NUMBER": "911",
+        "SCREENING_ENV": "production",
+        "RULES_DIR": str(PROJECT_ROOT / "rules"),
+        "DATABASE": str(PROJECT_ROOT / "instance" / "screening.db"),
+    }
