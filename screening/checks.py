@@ -1,0 +1,296 @@
+"""Check the rule set as a whole: rules that cannot fire, unused parts, reading grade, and the cases."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import textstat
+
+from . import schemas, yamlfile
+from .errors import Collector, Problem, suggest
+from .rules import RuleSet, display_name, load_with_problems, read_checked
+
+GRADE_LIMIT = 8
+MEAN_GRADE_LIMIT = 7
+SEARCH_LIMIT = 200_000
+SENTENCE_WORDS = 5  # shorter texts are labels, checked word by word instead of by grade
+LABEL_SYLLABLES = 3
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
+@dataclass
+class Report:
+    """What `screening rules check` found."""
+
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    ruleset: RuleSet | None = None
+    cases: int = 0
+    mean_grade: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check_rules_dir(rules_dir) -> Report:
+    """Load the rule set and run every static check and case; collect every problem."""
+    rules_dir = Path(rules_dir)
+    ruleset, problems = load_with_problems(rules_dir)
+    report = Report(errors=problems, ruleset=ruleset)
+    if ruleset is None:
+        return report
+    rules_file = Collector(display_name(rules_dir, "rules.yaml"), report.errors)
+    questions_file = Collector(display_name(rules_dir, "questionnaire.yaml"), report.errors)
+    _check_firing(ruleset, rules_file, Collector(rules_file.file, report.warnings))
+    _check_unused(ruleset, rules_file, questions_file)
+    report.mean_grade = _check_readability(rules_dir, ruleset, report.errors)
+    if not report.errors:
+        report.cases = _check_cases(rules_dir, ruleset, report.errors)
+    return report
+
+
+# --- can every rule fire, and not always? --------------------------------------------------------
+
+
+def _check_firing(ruleset: RuleSet, errors: Collector, warnings: Collector) -> None:
+    for rule in ruleset.rules:
+        if rule.when is None:
+            continue
+        subject = f"rule '{rule.id}'"
+        outcomes = set()
+        for answers in _answer_space(ruleset, rule.when, warnings, rule.id):
+            outcomes.add(rule.when.test(ruleset.questionnaire.clean(answers)))
+            if len(outcomes) == 2:
+                break
+        if outcomes == {False}:
+            errors.add("never_fires", rule.line, subject, rule=rule.id)
+        elif outcomes == {True}:
+            errors.add("always_fires", rule.line, subject, rule=rule.id)
+
+
+def _answer_space(ruleset: RuleSet, condition, warnings: Collector, rule_id: str) -> Iterator[dict]:
+    """Yield every complete answer set over the questions a condition depends on."""
+    questionnaire = ruleset.questionnaire
+    needed: set[str] = set()
+    todo = list(condition.questions())
+    while todo:
+        qid = todo.pop()
+        if qid in needed:
+            continue
+        needed.add(qid)
+        show_when = questionnaire.questions[qid].show_when
+        if show_when is not None:
+            todo.extend(show_when.questions())
+    constants: dict[str, set] = {}
+    leaves = list(condition.leaves())
+    for qid in needed:
+        show_when = questionnaire.questions[qid].show_when
+        if show_when is not None:
+            leaves.extend(show_when.leaves())
+    for leaf in leaves:
+        values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
+        constants.setdefault(leaf.question, set()).update(values)
+    ordered = [q for q in questionnaire.questions if q in needed]
+    domains = [_domain(questionnaire.questions[qid], constants.get(qid, set())) for qid in ordered]
+    size = 1
+    for domain in domains:
+        size *= len(domain)
+    if size > SEARCH_LIMIT:
+        warnings.add("search_too_large", None, f"rule '{rule_id}'", rule=rule_id, count=size)
+        return
+    for combo in itertools.product(*domains):
+        yield dict(zip(ordered, combo, strict=True))
+
+
+def _domain(question, constants: set) -> list:
+    if question.type == "number":
+        values = {question.min, question.max}
+        for c in constants:
+            values.update({c - 1, c, c + 1})
+        return sorted(v for v in values if question.min <= v <= question.max)
+    if question.type == "single":
+        return [option.id for option in question.options]
+    plain = [o.id for o in question.options if not o.exclusive and o.id in constants]
+    spare = [o.id for o in question.options if not o.exclusive and o.id not in constants][:1]
+    pool = plain + spare
+    subsets = [list(c) for n in range(1, len(pool) + 1) for c in itertools.combinations(pool, n)]
+    return subsets + [[o.id] for o in question.options if o.exclusive]
+
+
+# --- unused sources, topics and questions ---------------------------------------------------------
+
+
+def _check_unused(ruleset: RuleSet, rules_file: Collector, questions_file: Collector) -> None:
+    cited = {s for rule in ruleset.rules for s in rule.sources}
+    cited |= {s for topic in ruleset.topics.values() for s in topic.sources}
+    for source in ruleset.sources:
+        if source not in cited:
+            rules_file.add("unused_source", None, f"source '{source}'", source=source)
+    shown = {rule.topic for rule in ruleset.rules}
+    for topic in ruleset.topics:
+        if topic not in shown:
+            rules_file.add("unused_topic", None, f"topic '{topic}'", topic=topic)
+    read: set[str] = set()
+    for rule in ruleset.rules:
+        if rule.when is not None:
+            read |= rule.when.questions()
+    for question in ruleset.questionnaire.questions.values():
+        if question.show_when is not None:
+            read |= question.show_when.questions()
+    for question in ruleset.questionnaire.questions.values():
+        if question.id not in read and not question.collected_for_reviewers:
+            questions_file.add("unused_question", None, f"question '{question.id}'", question=question.id)
+
+
+# --- reading grade -------------------------------------------------------------------------------
+
+QUESTIONNAIRE_TEXT = ("title", "intro", "label", "short", "hint", "min_label", "max_label")
+RULES_TEXT = ("label", "summary", "title", "what", "may_offer", "limits", "ask", "message")
+
+
+def patient_texts(rules_dir: Path) -> Iterator[tuple[str, int | None, str]]:
+    """Yield (file, line, text) for every string a patient reads."""
+    for name, keys in (("questionnaire.yaml", QUESTIONNAIRE_TEXT), ("rules.yaml", RULES_TEXT)):
+        data = yamlfile.load(rules_dir / name, Collector(name, []))
+        file = display_name(rules_dir, name)
+        yield from ((file, line, text) for line, text in _walk(data, keys, skip=("sources", "note")))
+
+
+def _walk(node, keys, skip, line=None) -> Iterator[tuple[int | None, str]]:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key in skip:
+                continue
+            key_line = node.line_of(key)
+            if key in keys and isinstance(value, str):
+                yield key_line, value
+            elif key == "messages" and isinstance(value, Mapping):
+                yield from ((value.line_of(k), v) for k, v in value.items() if isinstance(v, str))
+            elif key in keys and isinstance(value, list):
+                yield from ((value.line_of(i), v) for i, v in enumerate(value) if isinstance(v, str))
+            else:
+                yield from _walk(value, keys, skip, key_line)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _walk(item, keys, skip, node.line_of(index))
+
+
+def _check_label(file, line, text, exempt_words, errors: list[Problem]) -> None:
+    """Check a short label word by word: Flesch-Kincaid means nothing for two or three words."""
+    exempt = {w.lower() for w in exempt_words}
+    for word in re.findall(r"[A-Za-z']+", text):
+        if word.lower() not in exempt and textstat.syllable_count(word) > LABEL_SYLLABLES:
+            errors.append(
+                Problem(
+                    "label_word_too_long",
+                    file,
+                    line,
+                    "",
+                    {"word": word, "text": text, "limit": LABEL_SYLLABLES},
+                )
+            )
+
+
+def reading_grade(text: str, exempt_words=()) -> float:
+    """Return the Flesch-Kincaid grade of a text, with exempt medical words counted as short words."""
+    text = PLACEHOLDER.sub("this", text)
+    for word in exempt_words:
+        text = re.sub(rf"\b{re.escape(word)}\b", "thing", text, flags=re.IGNORECASE)
+    return float(textstat.flesch_kincaid_grade(text))
+
+
+def _check_readability(rules_dir: Path, ruleset: RuleSet, errors: list[Problem]) -> float:
+    grades = []
+    for file, line, text in patient_texts(rules_dir):
+        if len(text.split()) < SENTENCE_WORDS:
+            _check_label(file, line, text, ruleset.exempt_words, errors)
+            continue
+        grade = reading_grade(text, ruleset.exempt_words)
+        grades.append(grade)
+        if grade > GRADE_LIMIT:
+            short = text if len(text) <= 70 else text[:67] + "..."
+            errors.append(
+                Problem(
+                    "grade_too_high", file, line, "", {"grade": grade, "limit": GRADE_LIMIT, "text": short}
+                )
+            )
+    mean = sum(grades) / len(grades) if grades else 0.0
+    if mean > MEAN_GRADE_LIMIT:
+        errors.append(
+            Problem(
+                "grade_mean_too_high",
+                display_name(rules_dir, "rules.yaml"),
+                None,
+                "",
+                {"count": len(grades), "grade": mean, "limit": MEAN_GRADE_LIMIT},
+            )
+        )
+    return mean
+
+
+# --- cases ---------------------------------------------------------------------------------------
+
+
+def case_answers(defaults: Mapping, case: Mapping) -> dict:
+    """Return a case's answers: its own over the defaults, or its own alone with `replace: true`."""
+    answers = {} if case.get("replace") else _plain(defaults)
+    answers.update(_plain(case["answers"]))
+    return answers
+
+
+def _check_cases(rules_dir: Path, ruleset: RuleSet, problems: list[Problem]) -> int:
+    data = read_checked(rules_dir, "cases.yaml", schemas.CASES, problems)
+    if data is None:
+        return 0
+    collector = Collector(display_name(rules_dir, "cases.yaml"), problems)
+    rule_ids = [rule.id for rule in ruleset.rules]
+    for case in data["cases"]:
+        _check_case(ruleset, data.get("defaults", {}), case, rule_ids, collector)
+    return len(data["cases"])
+
+
+def _check_case(ruleset: RuleSet, defaults, case, rule_ids, collector: Collector) -> None:
+    name, line = case["name"], case.line
+    answers = case_answers(defaults, case)
+    invalid = ruleset.questionnaire.validate(answers)
+    for error in invalid:
+        collector.add("case_invalid_answers", line, "", case=name, detail=str(error))
+    for rid in [*case.get("fires", []), *case.get("not_fires", [])]:
+        if rid not in rule_ids:
+            collector.add("case_unknown_rule", line, "", case=name, rule=rid, suggest=suggest(rid, rule_ids))
+    if invalid:
+        return
+    outcome = ruleset.evaluate(answers)
+    fired = {f.rule.id for f in outcome.fired}
+    if outcome.level != case["level"]:
+        collector.add(
+            "case_level", case.line_of("level"), "", case=name, expected=case["level"], got=outcome.level
+        )
+    if list(outcome.topics) != sorted(case["topics"]):
+        collector.add(
+            "case_topics",
+            case.line_of("topics"),
+            "",
+            case=name,
+            expected=sorted(case["topics"]),
+            got=list(outcome.topics),
+        )
+    for rid in case.get("fires", []):
+        if rid in rule_ids and rid not in fired:
+            collector.add("case_fires", case.line_of("fires"), "", case=name, rule=rid)
+    for rid in case.get("not_fires", []):
+        if rid in fired:
+            collector.add("case_not_fires", case.line_of("not_fires"), "", case=name, rule=rid)
+
+
+def _plain(data):
+    if isinstance(data, Mapping):
+        return {str(k): _plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    return data

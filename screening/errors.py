@@ -1,0 +1,191 @@
+"""Name every problem a rule file can have, in one catalogue, with where it is and how to fix it."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+# code -> (what is wrong, how to fix it); both are str.format templates over the problem's params.
+CATALOGUE: dict[str, tuple[str, str]] = {
+    "file_missing": ("the file is missing", "Create {file}; see the README for its format."),
+    "yaml_syntax": ("this is not valid YAML: {detail}", "Check the indentation and quotes on this line."),
+    "duplicate_key": ("the key '{key}' appears twice here", "Keep one of them."),
+    "schema_required": ("'{key}' is missing", "Add '{key}:' here."),
+    "schema_unknown_key": ("'{key}' is not a known setting here{suggest}", "Remove it, or fix its spelling."),
+    "schema_type": ("'{key}' should be {expected}, found {found}", "Write {expected} here."),
+    "schema_other": ("'{key}': {detail}", "See the README for this file's format."),
+    "duplicate_id": (
+        "the {kind} id '{id}' is used twice (first on line {first})",
+        "Give every {kind} its own id.",
+    ),
+    "unknown_question": (
+        "unknown question '{question}'",
+        "Use a question id from questionnaire.yaml{suggest}.",
+    ),
+    "unknown_option": (
+        "question '{question}' has no option '{option}'",
+        "Use one of: {options}{suggest}.",
+    ),
+    "operator_needs_type": (
+        "'{op}' does not fit question '{question}', which is a {qtype} question",
+        "With a {qtype} question use: {allowed}.",
+    ),
+    "operator_unordered": (
+        "'{op}' needs an ordered question, but '{question}' is not ordered",
+        "Use 'in' with the options you mean, or add 'ordered: true' to the question if its options are "
+        "in order.",
+    ),
+    "operator_value": (
+        "'{op}' on question '{question}' needs {expected}, found {found}",
+        "Write {expected} after '{op}:'.",
+    ),
+    "number_out_of_range": (
+        "'{op}: {value}' is outside the range of question '{question}' ({low} to {high})",
+        "Use a number from {low} to {high}.",
+    ),
+    "condition_shape": (
+        "a condition needs exactly one of all, any, not, or 'question' with one operator; found {found}",
+        "Write for example {{question: duration, in: [3_to_6_months]}} or {{all: [...]}}.",
+    ),
+    "unknown_operator": (
+        "unknown operator '{op}'{suggest}",
+        "Use one of: is, in, has, has_any, has_all, at_least, at_most.",
+    ),
+    "empty_combinator": ("'{op}' has an empty list", "Give '{op}' at least one condition."),
+    "show_when_order": (
+        "question '{question}' is shown depending on '{other}', which is not asked before it",
+        "Only refer to questions that come earlier in the questionnaire.",
+    ),
+    "options_for_number": (
+        "question '{question}' is a number question and cannot have options",
+        "Remove 'options', or change its type to single or multi.",
+    ),
+    "options_missing": ("question '{question}' has no options", "Add at least two options."),
+    "range_missing": (
+        "number question '{question}' needs 'min' and 'max' with min below max",
+        "Add for example 'min: 0' and 'max: 10'.",
+    ),
+    "exclusive_not_multi": (
+        "option '{option}' of question '{question}' is exclusive, but only multi questions can have one",
+        "Remove 'exclusive: true', or make the question 'type: multi'.",
+    ),
+    "ordered_not_single": (
+        "question '{question}' is marked ordered, but only single questions can be",
+        "Remove 'ordered: true'.",
+    ),
+    "message_unknown_field": (
+        "message '{key}' uses {{{field}}}, which is not filled in",
+        "Use only {allowed}.",
+    ),
+    "unknown_level": ("unknown level '{level}'", "Use one of the levels in rules.yaml: {levels}."),
+    "unknown_topic": (
+        "unknown topic '{topic}'{suggest}",
+        "Add a card for it under 'topics:' in rules.yaml, or use an existing topic.",
+    ),
+    "undeclared_source": (
+        "source '{source}' is cited but not declared{suggest}",
+        "Declare it under 'sources:' in rules.yaml, or fix its spelling.",
+    ),
+    "unused_source": ("source '{source}' is declared but no rule or card cites it", "Cite it, or remove it."),
+    "unused_topic": (
+        "topic card '{topic}' is never shown by any rule",
+        "Add a rule for it, or remove the card.",
+    ),
+    "unused_question": (
+        "question '{question}' is asked but no rule or question reads it",
+        "Use it in a rule, or add 'collected_for_reviewers: true' to say it is asked for the reviewers.",
+    ),
+    "always_without_when": (
+        "rule '{rule}' has no 'when' and is not marked 'always: true'",
+        "Add a 'when:' condition, or 'always: true' if it should show for everyone.",
+    ),
+    "always_with_when": (
+        "rule '{rule}' is marked 'always: true' but also has a 'when'",
+        "Remove one of them.",
+    ),
+    "never_fires": (
+        "rule '{rule}' can never fire: no valid answers make its condition true",
+        "Check the condition for options that contradict each other or questions hidden by it.",
+    ),
+    "always_fires": (
+        "rule '{rule}' fires for every valid set of answers",
+        "Tighten its condition, or mark it 'always: true' and drop 'when' if that is the intent.",
+    ),
+    "search_too_large": (
+        "rule '{rule}' reads too many answers to check every combination ({count})",
+        "Split it into smaller rules.",
+    ),
+    "grade_too_high": (
+        'reading grade {grade:.1f} is above {limit}: "{text}"',
+        "Use shorter sentences and shorter words.",
+    ),
+    "label_word_too_long": (
+        "the label \"{text}\" uses '{word}', a word of more than {limit} syllables",
+        "Use a shorter word, or list it under readability_exempt_words if it is a medical name explained "
+        "elsewhere.",
+    ),
+    "grade_mean_too_high": (
+        "the mean reading grade of all {count} patient texts is {grade:.2f}, above {limit}",
+        "Simplify the texts listed with the highest grades.",
+    ),
+    "case_invalid_answers": ("case '{case}': {detail}", "Fix the case's answers."),
+    "case_unknown_rule": (
+        "case '{case}' names unknown rule '{rule}'{suggest}",
+        "Use a rule id from rules.yaml.",
+    ),
+    "case_level": ("case '{case}' expected level {expected}, got {got}", "Fix the rule or the case."),
+    "case_topics": ("case '{case}' expected topics {expected}, got {got}", "Fix the rules or the case."),
+    "case_fires": (
+        "case '{case}' expected rule '{rule}' to fire, but it did not",
+        "Fix the rule or the case.",
+    ),
+    "case_not_fires": (
+        "case '{case}' expected rule '{rule}' not to fire, but it did",
+        "Fix the rule or the case.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the rule files: where, what, and how to fix it."""
+
+    code: str
+    file: str
+    line: int | None
+    subject: str
+    params: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def message(self) -> str:
+        return CATALOGUE[self.code][0].format(**self.params)
+
+    @property
+    def fix(self) -> str:
+        return CATALOGUE[self.code][1].format(**self.params)
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        subject = f" {self.subject}:" if self.subject else ""
+        return f"{where}:{subject} {self.message}. Fix: {self.fix}"
+
+
+def suggest(name: object, choices) -> str:
+    """Return ' (did you mean 'x'?)' for the closest choice, or ''."""
+    if not isinstance(name, str):
+        return ""
+    close = difflib.get_close_matches(name, [str(c) for c in choices], n=1, cutoff=0.7)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class Collector:
+    """Gather problems for one file, so that loading reports every problem at once."""
+
+    def __init__(self, file: str, problems: list[Problem]):
+        self.file = file
+        self.problems = problems
+
+    def add(self, code: str, line: int | None, subject: str = "", **params) -> None:
+        if code not in CATALOGUE:
+            raise KeyError(f"unknown problem code {code!r}")
+        self.problems.append(Problem(code, self.file, line, subject, params))

@@ -1,0 +1,377 @@
+"""Load, check and evaluate the rule set: answers in, an Outcome out. Knows nothing of Flask."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+
+from . import questionnaire as qmod
+from . import schemas, yamlfile
+from .conditions import Compiler, Condition
+from .errors import Collector, Problem, suggest
+
+RULE_FILES = ("questionnaire.yaml", "rules.yaml")
+
+
+class RuleSetError(Exception):
+    """The rule files have problems; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the rule set:\n" + "\n".join(map(str, problems)))
+
+
+@dataclass(frozen=True)
+class Level:
+    id: str
+    label: str
+    summary: str
+    rank: int
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+    what: str
+    may_offer: str = ""
+    limits: str = ""
+    ask: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    level: str
+    topic: str
+    title: str
+    message: str
+    sources: tuple[str, ...]
+    note: str
+    always: bool
+    when: Condition | None
+    rank: int
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One answer that made a rule fire, in the question's and options' own words."""
+
+    question: str
+    question_label: str
+    value: object
+    value_labels: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return f"{self.question_label}: {', '.join(self.value_labels)}"
+
+
+@dataclass(frozen=True)
+class Fired:
+    rule: Rule
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    level: str
+    topics: tuple[str, ...]
+    fired: tuple[Fired, ...]
+    answers: dict
+    version: str
+    hash: str
+
+    def to_dict(self) -> dict:
+        """Return the outcome as plain JSON-ready data."""
+        return {
+            "level": self.level,
+            "topics": list(self.topics),
+            "rules": [
+                {
+                    "id": f.rule.id,
+                    "level": f.rule.level,
+                    "topic": f.rule.topic,
+                    "title": f.rule.title,
+                    "reasons": [
+                        {"question": r.question, "answer": r.value, "text": r.text} for r in f.reasons
+                    ],
+                }
+                for f in self.fired
+            ],
+            "ruleset": {"version": self.version, "hash": self.hash},
+        }
+
+
+class RuleSet:
+    """The questionnaire, levels, sources, topic cards and rules, ready to evaluate answers."""
+
+    def __init__(self, *, version, hash, questionnaire, levels, sources, topics, rules, exempt_words=()):
+        self.version = version
+        self.hash = hash
+        self.questionnaire: qmod.Questionnaire = questionnaire
+        self.levels: list[Level] = levels
+        self.sources: dict[str, Source] = sources
+        self.topics: dict[str, Topic] = topics
+        self.rules: list[Rule] = rules
+        self.exempt_words: tuple[str, ...] = tuple(exempt_words)
+        self._levels = {level.id: level for level in levels}
+        self._by_rank = {level.rank: level.id for level in levels}
+        self._top_rank = max(level.rank for level in levels) if levels else 0
+        self._always = [r for r in rules if r.always]
+        self._tested = [(r, r.when.test) for r in rules if not r.always and r.when is not None]
+        self._order = {r.id: index for index, r in enumerate(rules)}
+
+    def level(self, level_id: str) -> Level:
+        return self._levels[level_id]
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    def evaluate(self, answers: Mapping) -> Outcome:
+        """Return the outcome for these answers; answers to hidden questions are ignored."""
+        cleaned = self.questionnaire.clean(answers)
+        fired = [rule for rule, test in self._tested if test(cleaned)]
+        if any(rule.rank == self._top_rank for rule in fired):
+            fired = [rule for rule in fired if rule.topic == "safety"]
+        else:
+            fired = sorted(fired + self._always, key=lambda r: self._order[r.id])
+        rank = max((rule.rank for rule in fired), default=min(self._by_rank))
+        return Outcome(
+            level=self._by_rank[rank],
+            topics=tuple(sorted({rule.topic for rule in fired})),
+            fired=tuple(Fired(rule, self._reasons(rule, cleaned)) for rule in fired),
+            answers=cleaned,
+            version=self.version,
+            hash=self.hash,
+        )
+
+    def _reasons(self, rule: Rule, answers: Mapping) -> tuple[Reason, ...]:
+        if rule.when is None:
+            return ()
+        reasons, seen = [], set()
+        for leaf in rule.when.matches(answers):
+            if leaf.question in seen:
+                continue
+            seen.add(leaf.question)
+            question = self.questionnaire.questions[leaf.question]
+            answer = answers[leaf.question]
+            labels = question.answer_labels(_matched_part(leaf, answer))
+            reasons.append(Reason(question.id, question.short, answer, labels))
+        return tuple(reasons)
+
+
+def _matched_part(leaf, answer):
+    """Return the part of a choose-all answer that the leaf looked for, or the whole answer."""
+    if isinstance(answer, list) and leaf.op in ("has", "has_any", "has_all"):
+        wanted = {leaf.value} if leaf.op == "has" else set(leaf.value)
+        return [item for item in answer if item in wanted]
+    return answer
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+
+def load_ruleset(rules_dir) -> RuleSet:
+    """Load and check questionnaire.yaml and rules.yaml; raise RuleSetError listing every problem."""
+    ruleset, problems = load_with_problems(rules_dir)
+    if problems:
+        raise RuleSetError(problems)
+    return ruleset
+
+
+def display_name(rules_dir: Path, name: str) -> str:
+    """Return the file's name as an author sees it: the rules folder's name and the file name."""
+    return f"{Path(rules_dir).name}/{name}"
+
+
+def read_checked(rules_dir: Path, name: str, schema: dict, problems: list[Problem]):
+    """Return a file's data after its structure passed the JSON Schema, or None."""
+    collector = Collector(display_name(rules_dir, name), problems)
+    data = yamlfile.load(Path(rules_dir) / name, collector)
+    if data is None:
+        return None
+    before = len(problems)
+    for error in sorted(
+        jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path)
+    ):
+        _schema_problem(error, data, collector)
+    return data if len(problems) == before else None
+
+
+def _schema_problem(error: jsonschema.ValidationError, root, collector: Collector) -> None:
+    path = list(error.absolute_path)
+    line = yamlfile.line_at(root, path)
+    key = ".".join(str(p) for p in path) or "(top level)"
+    subject = _subject_for(root, path)
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        collector.add("schema_required", line, subject, key=missing)
+    elif error.validator == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        for name in extra:
+            collector.add(
+                "schema_unknown_key",
+                error.instance.line_of(name),
+                subject,
+                key=name,
+                suggest=suggest(name, allowed),
+            )
+    elif error.validator == "type":
+        expected = schemas.TYPE_WORDS.get(str(error.validator_value), str(error.validator_value))
+        collector.add(
+            "schema_type",
+            line,
+            subject,
+            key=key,
+            expected=expected,
+            found=schemas.TYPE_WORDS.get(type(error.instance).__name__, repr(error.instance)),
+        )
+    else:
+        collector.add("schema_other", line, subject, key=key, detail=error.message)
+
+
+def _subject_for(root, path) -> str:
+    """Return "rule 'x'" or "question 'y'" for the item a path points into, when it has an id."""
+    node, subject = root, ""
+    for step in path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, Mapping) and isinstance(node.get("id"), str):
+            kind = (
+                "rule"
+                if "level" in node
+                else "question"
+                if "type" in node
+                else "step"
+                if "questions" in node
+                else "item"
+            )
+            subject = f"{kind} '{node['id']}'"
+    return subject
+
+
+def load_with_problems(rules_dir) -> tuple[RuleSet | None, list[Problem]]:
+    """Return the rule set (None if it cannot be built) and every problem found while loading."""
+    rules_dir = Path(rules_dir)
+    problems: list[Problem] = []
+    qdata = read_checked(rules_dir, "questionnaire.yaml", schemas.QUESTIONNAIRE, problems)
+    rdata = read_checked(rules_dir, "rules.yaml", schemas.RULES, problems)
+    if qdata is None or rdata is None:
+        return None, problems
+    questionnaire = qmod.build(qdata, Collector(display_name(rules_dir, "questionnaire.yaml"), problems))
+    ruleset = _build_rules(rules_dir, rdata, questionnaire, problems)
+    return ruleset, problems
+
+
+def _build_rules(rules_dir: Path, data: Mapping, questionnaire, problems: list[Problem]) -> RuleSet:
+    collector = Collector(display_name(rules_dir, "rules.yaml"), problems)
+    count = len(data["levels"])
+    levels = [Level(lv["id"], lv["label"], lv["summary"], count - i) for i, lv in enumerate(data["levels"])]
+    level_ids = {lv.id: lv for lv in levels}
+    sources = {sid: Source(sid, s["title"], s["kind"]) for sid, s in data["sources"].items()}
+    topics = {
+        tid: Topic(
+            tid,
+            t["title"],
+            t["what"],
+            t.get("may_offer", ""),
+            t.get("limits", ""),
+            tuple(t.get("ask", [])),
+            tuple(t.get("sources", [])),
+        )
+        for tid, t in data["topics"].items()
+    }
+    for tid, t in data["topics"].items():
+        _check_sources(
+            t.get("sources", []),
+            sources,
+            collector,
+            t.line_of("sources") if "sources" in t else t.line,
+            f"topic '{tid}'",
+        )
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    for rdata in data["rules"]:
+        rule = _rule(rdata, questionnaire, level_ids, sources, topics, seen, collector)
+        if rule is not None:
+            rules.append(rule)
+    raw = b"".join(name.encode() + b"\0" + (rules_dir / name).read_bytes() for name in sorted(RULE_FILES))
+    return RuleSet(
+        version=str(data["version"]),
+        hash=hashlib.sha256(raw).hexdigest(),
+        questionnaire=questionnaire,
+        levels=levels,
+        sources=sources,
+        topics=topics,
+        rules=rules,
+        exempt_words=data.get("readability_exempt_words", []),
+    )
+
+
+def _rule(rdata, questionnaire, levels, sources, topics, seen, collector) -> Rule | None:
+    rid, line = rdata["id"], rdata.line
+    subject = f"rule '{rid}'"
+    if rid in seen:
+        collector.add("duplicate_id", line, subject, kind="rule", id=rid, first=seen[rid])
+        return None
+    seen[rid] = line
+    if rdata["level"] not in levels:
+        collector.add(
+            "unknown_level", rdata.line_of("level"), subject, level=rdata["level"], levels=", ".join(levels)
+        )
+    if rdata["topic"] not in topics:
+        collector.add(
+            "unknown_topic",
+            rdata.line_of("topic"),
+            subject,
+            topic=rdata["topic"],
+            suggest=suggest(rdata["topic"], topics),
+        )
+    _check_sources(rdata["sources"], sources, collector, rdata.line_of("sources"), subject)
+    always = bool(rdata.get("always", False))
+    when = None
+    if "when" in rdata:
+        when = Compiler(questionnaire.questions, collector, subject).compile(
+            rdata["when"], rdata.line_of("when")
+        )
+        if always:
+            collector.add("always_with_when", rdata.line_of("always"), subject, rule=rid)
+    elif not always:
+        collector.add("always_without_when", line, subject, rule=rid)
+    level = levels.get(rdata["level"])
+    return Rule(
+        rid,
+        rdata["level"],
+        rdata["topic"],
+        rdata["title"],
+        rdata["message"],
+        tuple(rdata["sources"]),
+        rdata.get("note", ""),
+        always and when is None,
+        when,
+        level.rank if level else 0,
+        line,
+    )
+
+
+def _check_sources(cited, sources, collector, line, subject) -> None:
+    for source in cited:
+        if source not in sources:
+            collector.add("undeclared_source", line, subject, source=source, suggest=suggest(source, sources))

@@ -1,0 +1,183 @@
+"""The JSON Schemas for the structure of questionnaire.yaml, rules.yaml and cases.yaml."""
+
+from __future__ import annotations
+
+ID = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"}
+TEXT = {"type": "string", "minLength": 1}
+TEXT_LIST = {"type": "array", "items": TEXT}
+ID_LIST = {"type": "array", "items": ID}
+CONDITION = {"type": "object", "minProperties": 1}
+MESSAGE_KEYS = ("required", "required_multi", "exclusive", "not_a_choice", "number_required", "number_range")
+
+TYPE_WORDS = {
+    "string": "text",
+    "str": "text",
+    "array": "a list",
+    "list": "a list",
+    "LineList": "a list",
+    "object": "a mapping (key: value lines)",
+    "dict": "a mapping (key: value lines)",
+    "LineDict": "a mapping (key: value lines)",
+    "integer": "a whole number",
+    "int": "a whole number",
+    "boolean": "true or false",
+    "bool": "true or false",
+    "NoneType": "nothing",
+    "float": "a decimal number",
+}
+
+OPTION = {
+    "type": "object",
+    "required": ["id", "label"],
+    "additionalProperties": False,
+    "properties": {"id": ID, "label": TEXT, "hint": TEXT, "exclusive": {"type": "boolean"}},
+}
+
+QUESTION = {
+    "type": "object",
+    "required": ["id", "type", "label"],
+    "additionalProperties": False,
+    "properties": {
+        "id": ID,
+        "type": {"enum": ["single", "multi", "number"]},
+        "label": TEXT,
+        "short": TEXT,
+        "hint": TEXT,
+        "options": {"type": "array", "items": OPTION},
+        "ordered": {"type": "boolean"},
+        "min": {"type": "integer"},
+        "max": {"type": "integer"},
+        "min_label": TEXT,
+        "max_label": TEXT,
+        "show_when": CONDITION,
+        "collected_for_reviewers": {"type": "boolean"},
+    },
+}
+
+QUESTIONNAIRE = {
+    "type": "object",
+    "required": ["messages", "steps"],
+    "additionalProperties": False,
+    "properties": {
+        "messages": {
+            "type": "object",
+            "required": [
+                "required",
+                "required_multi",
+                "exclusive",
+                "not_a_choice",
+                "number_required",
+                "number_range",
+            ],
+            "additionalProperties": False,
+            "properties": dict.fromkeys(MESSAGE_KEYS, TEXT),
+        },
+        "steps": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "title", "questions"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": ID,
+                    "title": TEXT,
+                    "intro": TEXT,
+                    "questions": {"type": "array", "minItems": 1, "items": QUESTION},
+                },
+            },
+        },
+    },
+}
+
+RULES = {
+    "type": "object",
+    "required": ["version", "levels", "sources", "topics", "rules"],
+    "additionalProperties": False,
+    "properties": {
+        "version": {"type": ["string", "number"]},
+        "readability_exempt_words": TEXT_LIST,
+        "levels": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "label", "summary"],
+                "additionalProperties": False,
+                "properties": {"id": ID, "label": TEXT, "summary": TEXT},
+            },
+        },
+        "sources": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["title", "kind"],
+                "additionalProperties": False,
+                "properties": {"title": TEXT, "kind": {"enum": ["article", "guideline"]}},
+            },
+        },
+        "topics": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["title", "what"],
+                "additionalProperties": False,
+                "properties": {
+                    "title": TEXT,
+                    "what": TEXT,
+                    "may_offer": TEXT,
+                    "limits": TEXT,
+                    "ask": TEXT_LIST,
+                    "sources": ID_LIST,
+                },
+            },
+        },
+        "rules": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "level", "topic", "title", "message", "sources"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": ID,
+                    "level": ID,
+                    "topic": ID,
+                    "when": CONDITION,
+                    "always": {"type": "boolean"},
+                    "title": TEXT,
+                    "message": TEXT,
+                    "sources": {"type": "array", "minItems": 1, "items": ID},
+                    "note": TEXT,
+                },
+            },
+        },
+    },
+}
+
+CASES = {
+    "type": "object",
+    "required": ["cases"],
+    "additionalProperties": False,
+    "properties": {
+        "defaults": {"type": "object"},
+        "cases": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["name", "answers", "level", "topics"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": TEXT,
+                    "answers": {"type": "object"},
+                    "replace": {"type": "boolean"},
+                    "level": ID,
+                    "topics": ID_LIST,
+                    "fires": ID_LIST,
+                    "not_fires": ID_LIST,
+                },
+            },
+        },
+    },
+}
