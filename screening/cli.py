@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
 
-from . import StartupError, create_app, store
+from . import StartupError, config, create_app, store
 
 
 def _make_app():
@@ -41,4 +46,310 @@ def db_migrate() -> None:
 # --- rules (engine) -------------------------------------------------------------------------------
 
 
+def _default_rules_dir() -> str:
+    return os.environ.get("SCREENING_RULES_DIR") or str(config.PROJECT_ROOT / "rules")
+
+
+RULES_DIR_OPTION = click.option(
+    "--rules-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=_default_rules_dir,
+    show_default="SCREENING_RULES_DIR or rules/",
+    help="The folder holding questionnaire.yaml, rules.yaml and cases.yaml.",
+)
+
+
+@click.group("rules")
+def rules_group() -> None:
+    """Check the rule set, or evaluate answers against it (needs no database or secret)."""
+
+
+cli.add_command(rules_group)
+
+
+@rules_group.command("check")
+@RULES_DIR_OPTION
+def rules_check(rules_dir: Path) -> None:
+    """Load the rule set, run every static check and case, and list every problem."""
+    from .checks import check_rules_dir
+
+    report = check_rules_dir(rules_dir)
+    for problem in report.warnings:
+        click.echo(f"warning: {problem}", err=True)
+    for problem in report.errors:
+        click.echo(str(problem))
+    if not report.ok:
+        click.echo(f"{len(report.errors)} problem(s) found.")
+        sys.exit(1)
+    rs = report.ruleset
+    click.echo(
+        f"Rule set {rs.version} is sound: {len(rs.questionnaire.questions)} questions, "
+        f"{len(rs.rules)} rules, {report.cases} cases passed, mean reading grade {report.mean_grade:.1f}."
+    )
+
+
+@rules_group.command("evaluate")
+@click.argument("answers_file", type=click.File("r"))
+@RULES_DIR_OPTION
+def rules_evaluate(answers_file, rules_dir: Path) -> None:
+    """Evaluate the answers in ANSWERS_FILE (a JSON object; - reads standard input) and print the outcome."""
+    from .rules import RuleSetError, load_ruleset
+
+    try:
+        answers = json.load(answers_file)
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"the answers are not valid JSON: {exc}") from None
+    if not isinstance(answers, dict):
+        raise click.ClickException("the answers must be a JSON object of question id -> answer.")
+    try:
+        ruleset = load_ruleset(rules_dir)
+    except RuleSetError as exc:
+        raise click.ClickException(str(exc)) from None
+    errors = ruleset.questionnaire.validate(answers)
+    if errors:
+        for error in errors:
+            click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+    click.echo(json.dumps(ruleset.evaluate(answers).to_dict(), indent=2))
+
+
 # --- reviewers, seed, export, purge, backup (reviewer side) ---------------------------------------
+
+FIRST_ADMIN_EMAIL = "admin@clinic.example"
+
+
+def _db():
+    from . import get_db
+
+    return get_db()
+
+
+@cli.group("reviewer")
+def reviewer_group() -> None:
+    """Add, disable, enable, reset and list the reviewers who work through submissions."""
+
+
+def _account(email: str) -> dict:
+    from . import auth
+
+    try:
+        return auth.find_account(email)
+    except auth.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _cli_audit(action: str, detail: str) -> None:
+    store.record_audit(_db(), action, detail=f"{detail} (command line)")
+
+
+@reviewer_group.command("add")
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="Let this reviewer manage reviewers and read the audit log.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input; do not generate one."
+)
+def reviewer_add(email: str, admin: bool, password_stdin: bool) -> None:
+    """Add a reviewer. Without --password-stdin a strong password is generated and printed once."""
+    import sys
+
+    from . import auth
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    try:
+        account = auth.create_account(email, password=password, is_admin=admin)
+    except auth.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    _cli_audit("reviewer_add", f"reviewer {account.email}")
+    click.echo(f"Added {'admin' if admin else 'reviewer'} {account.email}.")
+    if account.password:
+        click.echo(f"Password (shown once, give it to them in person): {account.password}")
+
+
+@reviewer_group.command("disable")
+@click.argument("email")
+def reviewer_disable(email: str) -> None:
+    """Stop a reviewer signing in, and end their sessions now."""
+    row = _account(email)
+    store.set_reviewer_active(_db(), row["id"], False)
+    _cli_audit("reviewer_disable", f"reviewer {row['email']}")
+    click.echo(f"Disabled {row['email']}; their sessions have ended.")
+
+
+@reviewer_group.command("enable")
+@click.argument("email")
+def reviewer_enable(email: str) -> None:
+    """Let a disabled reviewer sign in again."""
+    row = _account(email)
+    store.set_reviewer_active(_db(), row["id"], True)
+    _cli_audit("reviewer_enable", f"reviewer {row['email']}")
+    click.echo(f"Enabled {row['email']}.")
+
+
+@reviewer_group.command("reset")
+@click.argument("email")
+def reviewer_reset(email: str) -> None:
+    """Give a reviewer a new generated password (printed once) and end their sessions."""
+    from . import auth
+
+    account = auth.reset_password(_account(email))
+    _cli_audit("reviewer_reset", f"reviewer {account.email}")
+    click.echo(f"New password for {account.email} (shown once): {account.password}")
+    click.echo("Their sessions have ended.")
+
+
+@reviewer_group.command("list")
+def reviewer_list() -> None:
+    """List every reviewer with their role and state."""
+    rows = store.list_reviewers(_db())
+    if not rows:
+        click.echo("No reviewers yet. Add one with: screening reviewer add EMAIL --admin")
+    for row in rows:
+        role = "admin" if row["is_admin"] else "reviewer"
+        state = "active" if row["active"] else "disabled"
+        click.echo(f"{row['email']}\t{role}\t{state}\tadded {row['created'][:10]}")
+
+
+@reviewer_group.command("first-run")
+def reviewer_first_run() -> None:
+    """Create a first admin when there is no reviewer at all, and print its password once."""
+    from . import auth
+
+    if store.count_reviewers(_db()):
+        click.echo("Reviewer accounts exist; no first admin needed.")
+        return
+    try:
+        account = auth.create_account(FIRST_ADMIN_EMAIL, is_admin=True)
+    except auth.AccountError:
+        click.echo("Reviewer accounts exist; no first admin needed.")
+        return
+    _cli_audit("reviewer_add", f"first admin {account.email}")
+    click.echo(
+        "\n".join(
+            [
+                "",
+                "=" * 72,
+                "First run: created an admin account for the reviewers' pages (/review/).",
+                f"  email:    {account.email}",
+                f"  password: {account.password}",
+                "This password is shown ONCE and is not stored anywhere. Sign in, add real",
+                "reviewers under Reviewers, then disable this account or reset its password.",
+                "=" * 72,
+                "",
+            ]
+        )
+    )
+
+
+@cli.command("seed")
+@click.option("--count", type=click.IntRange(min=1), required=True, help="How many submissions to add.")
+@click.option(
+    "--seed", "rng_seed", type=int, default=None, help="Make the fake people and answers reproducible."
+)
+def seed_command(count: int, rng_seed: int | None) -> None:
+    """Add realistic fake submissions (valid answers, real outcomes) for demos and benchmarks."""
+    from . import get_ruleset, seed
+
+    ruleset = get_ruleset()
+    template = current_app.jinja_env.get_template("review/seeded_summary.html")
+    with click.progressbar(length=count, label="Seeding") as bar:
+        added = seed.seed(
+            _db(),
+            ruleset,
+            lambda outcome: template.render(outcome=outcome, ruleset=ruleset),
+            count,
+            make_reference=store.new_reference,
+            search_text=store.search_text,
+            topics_text=store.topics_text,
+            rng_seed=rng_seed,
+            progress=bar.update,
+        )
+    _cli_audit("seed", f"{added} fake submissions")
+    click.echo(f"Added {added:,} fake submissions.")
+
+
+def _choice_check(name: str, value: str | None, allowed) -> str:
+    if value and value not in allowed:
+        raise click.BadParameter(
+            f"expected one of {', '.join(sorted(allowed))}; found {value!r}.", param_hint=name
+        )
+    return value or ""
+
+
+@cli.command("export")
+@click.option(
+    "--csv", "path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write."
+)
+@click.option("--status", type=click.Choice(store.STATUSES), help="Only this status.")
+@click.option("--level", help="Only this level (a level id from rules.yaml).")
+@click.option("--topic", help="Only this topic (a topic id from rules.yaml).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Received on or after this day.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Received on or before this day.")
+def export_command(path: Path, status, level, topic, date_from, date_to) -> None:
+    """Write submissions to a CSV file: the same columns and filters as the inbox's download."""
+    from . import get_ruleset, review
+
+    ruleset = get_ruleset()
+    query = store.InboxQuery(
+        status=status or "",
+        level=_choice_check("--level", level, {lv.id for lv in ruleset.levels}),
+        topic=_choice_check("--topic", topic, set(ruleset.topics)),
+        date_from=date_from.date().isoformat() if date_from else "",
+        date_to=date_to.date().isoformat() if date_to else "",
+        levels=tuple(lv.id for lv in review.levels_by_rank(ruleset)),
+    )
+    db = _db()
+    total = store.inbox_count(db, query)
+    with (
+        open(path, "w", newline="", encoding="utf-8") as out,
+        click.progressbar(length=total, label="Exporting") as bar,
+    ):
+        for chunk in review.csv_chunks(db, ruleset.questionnaire, query, progress=bar.update):
+            out.write(chunk)
+    _cli_audit("export", f"{review.describe_filters(query)} to a file")
+    click.echo(f"Wrote {total:,} submissions to {path}.")
+
+
+@cli.command("purge")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Age in days (default: RETENTION_DAYS).",
+)
+def purge_command(days: int | None) -> None:
+    """Delete submissions received more than DAYS ago (with their notes and history) and expired drafts."""
+    days = days or current_app.config["RETENTION_DAYS"]
+    db = _db()
+    now = store.now()
+    submissions = store.purge_submissions(db, store.shift(now, days=-days))
+    click.echo(f"Deleted {submissions:,} submissions received more than {days} days ago, with their notes.")
+    purge_drafts = getattr(store, "purge_expired_drafts", None)
+    if purge_drafts is not None:
+        click.echo(f"Deleted {purge_drafts(db):,} expired drafts.")
+    config = current_app.config
+    attempts, sessions = store.purge_reviewer_records(
+        db, store.shift(now, hours=-max(config["SESSION_MAX_HOURS"], config["SIGNIN_WINDOW_MINUTES"] / 60))
+    )
+    click.echo(f"Deleted {attempts:,} old sign-in attempts and {sessions:,} finished reviewer sessions.")
+    _cli_audit("purge", f"{submissions} submissions older than {days} days")
+
+
+@cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def backup_command(path: Path, force: bool) -> None:
+    """Copy the live database to PATH (SQLite's online backup: the app keeps running)."""
+    import os
+
+    if path.exists() and not force:
+        raise click.ClickException(
+            f"{path} already exists. Choose another name, or pass --force to replace it."
+        )
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    store.backup_database(_db(), partial)
+    os.replace(partial, path)
+    _cli_audit("backup", "database copied")
+    size = path.stat().st_size
+    click.echo(f"Backed up {current_app.config['DATABASE']} to {path} ({size / 1_048_576:,.1f} MiB).")

@@ -148,6 +148,10 @@ class Questionnaire:
         cleaned = self.clean(answers)
         return [q for q in self._steps[step_id].questions if q.show_when is None or q.show_when.test(cleaned)]
 
+    def missing(self, qid: str) -> AnswerError:
+        """Return the error for a shown question left unanswered."""
+        return _missing(self.questions[qid])
+
     def validate(self, answers: Mapping, *, complete: bool = False) -> list[AnswerError]:
         """Return every problem with these answers; with `complete`, every shown question needs one."""
         errors = [AnswerError(str(qid), "unknown_question") for qid in answers if qid not in self.questions]

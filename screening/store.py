@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import fcntl
+import itertools
+import json
 import os
-from datetime import UTC, datetime
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
@@ -191,5 +198,862 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 
 # --- Drafts and submissions (patient side) -------------------------------------------------------
 
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: easy to read out on the phone
+
+
+def _json(data) -> str:
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+
+def create_draft(db: sqlite_utils.Database, ttl_hours: int) -> str:
+    """Start a draft for a patient's answers and return its random token."""
+    token = secrets.token_urlsafe(32)
+    at = now()
+    db.execute(
+        "INSERT INTO drafts (token, answers, progress, created, updated, expires) VALUES (?, '{}', '{}', ?, ?, ?)",
+        [token, at, at, _later(at, hours=ttl_hours)],
+    )
+    db.conn.commit()
+    return token
+
+
+def _later(timestamp: str, **delta: float) -> str:
+    return (
+        (datetime.fromisoformat(timestamp) + timedelta(**delta))
+        .astimezone(UTC)
+        .isoformat(timespec="microseconds")
+    )
+
+
+def get_draft(db: sqlite_utils.Database, token: str | None) -> dict | None:
+    """Return the draft's answers and progress, or None when it is missing or has expired."""
+    if not token:
+        return None
+    row = next(db.query("SELECT * FROM drafts WHERE token = ?", [token]), None)
+    if row is None:
+        return None
+    if row["expires"] <= now():
+        delete_draft(db, token)
+        return None
+    return {"token": token, "answers": json.loads(row["answers"]), "progress": json.loads(row["progress"])}
+
+
+def save_draft(db: sqlite_utils.Database, token: str, answers: dict, progress: dict) -> bool:
+    """Store the draft's answers and progress; return False when the draft is gone."""
+    cursor = db.execute(
+        "UPDATE drafts SET answers = ?, progress = ?, updated = ? WHERE token = ? AND expires > ?",
+        [_json(answers), _json(progress), now(), token, now()],
+    )
+    db.conn.commit()
+    return cursor.rowcount == 1
+
+
+def delete_draft(db: sqlite_utils.Database, token: str) -> None:
+    db.execute("DELETE FROM drafts WHERE token = ?", [token])
+    db.conn.commit()
+
+
+def purge_expired_drafts(db: sqlite_utils.Database) -> int:
+    """Delete every draft past its expiry time and return how many went."""
+    cursor = db.execute("DELETE FROM drafts WHERE expires <= ?", [now()])
+    db.conn.commit()
+    return cursor.rowcount
+
+
+def new_reference() -> str:
+    """Return a short reference code such as K7QM-2XPA: random, not a guessable sequence."""
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{code[:4]}-{code[4:]}"
+
+
+def submission_by_key(db: sqlite_utils.Database, idempotency_key: str) -> dict | None:
+    return next(
+        db.query("SELECT id, reference FROM submissions WHERE idempotency_key = ?", [idempotency_key]), None
+    )
+
+
+def insert_submission(db: sqlite_utils.Database, submission: dict) -> tuple[str, bool]:
+    """Store one submission and its topics in one short transaction; return (reference, newly stored).
+
+    A second call with the same idempotency key (a double click, a retried POST) stores nothing and
+    returns the first one's reference.
+    """
+    at = now()
+    for _ in range(10):
+        reference = new_reference()
+        row = {
+            **submission,
+            "reference": reference,
+            "received": at,
+            "updated": at,
+            "status": "new",
+            "topics": topics_text(submission["topics"]),
+            "answers": _json(submission["answers"]),
+            "outcome": _json(submission["outcome"]),
+            "search": search_text(
+                submission.get("name", ""),
+                submission.get("email", ""),
+                submission.get("phone", ""),
+                reference,
+            ),
+        }
+        columns = [c for c in SUBMISSION_COLUMNS if c in row]
+        try:
+            with _immediate(db):
+                existing = submission_by_key(db, submission["idempotency_key"])
+                if existing is not None:
+                    return existing["reference"], False
+                cursor = db.conn.execute(
+                    f"INSERT INTO submissions ({', '.join(columns)}) "  # noqa: S608 (fixed column names)
+                    f"VALUES ({', '.join('?' for _ in columns)})",
+                    [row[c] for c in columns],
+                )
+                db.conn.executemany(
+                    "INSERT INTO submission_topics (submission_id, topic, received) VALUES (?, ?, ?)",
+                    [(cursor.lastrowid, topic, at) for topic in submission["topics"]],
+                )
+            return reference, True
+        except sqlite3.IntegrityError as exc:
+            if "reference" not in str(exc):
+                raise
+    raise RuntimeError("could not find a free reference code after 10 tries")
+
+
+def search_text(name: str, email: str, phone: str, reference: str) -> str:
+    """Return what the inbox search looks in: lower-case name, email, phone digits and reference."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    parts = [name, email, digits, reference, reference.replace("-", "")]
+    return " ".join(p.lower() for p in parts if p)
+
+
+def topics_text(topics) -> str:
+    """Return a submission's topic ids as stored in its `topics` column (a JSON list)."""
+    return _json(sorted(topics))
+
 
 # --- Reviewers, sessions, sign-in throttle, notes, status, audit, inbox (reviewer side) ----------
+
+STATUSES = ("new", "in_review", "contacted", "closed")
+INBOX_COLUMNS = ("id", "reference", "received", "status", "level", "level_rank", "topics", "name")
+SEARCH_PROBE_LIMIT = 2000
+
+
+class DuplicateReviewer(Exception):
+    """A reviewer with this email already exists."""
+
+
+def shift(timestamp: str, **delta: float) -> str:
+    """Return `timestamp` moved by a timedelta (minutes=-30, days=1, ...), in the same text format."""
+    moved = datetime.fromisoformat(timestamp) + timedelta(**delta)
+    return moved.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@contextmanager
+def _immediate(db: sqlite_utils.Database) -> Iterator[None]:
+    """Run a write that reads first under BEGIN IMMEDIATE, so no other writer slips in between."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
+
+
+def _one(db: sqlite_utils.Database, sql: str, params: list | tuple = ()) -> dict | None:
+    return next(db.query(sql, params), None)
+
+
+@migrations()
+def m002_reviewer_inbox(db: sqlite_utils.Database) -> None:
+    """Keep the inbox fast at a million rows: search, status counts and topic filters by level and status.
+
+    Triggers keep the extra structures right whoever writes the submissions, so the patient side's
+    inserts need not know about them.
+    """
+    db.execute(
+        "CREATE INDEX submissions_status_level_received ON submissions "
+        "(status, level, received DESC, id DESC)"
+    )
+    # Substring search over `search` (name, email, phone digits, reference) through a trigram index.
+    db.execute(
+        "CREATE VIRTUAL TABLE submissions_fts USING fts5("
+        "search, content='submissions', content_rowid='id', tokenize='trigram')"
+    )
+    db.execute("INSERT INTO submissions_fts (submissions_fts) VALUES ('rebuild')")
+    db.execute(
+        "CREATE TRIGGER submissions_fts_insert AFTER INSERT ON submissions BEGIN "
+        "INSERT INTO submissions_fts (rowid, search) VALUES (new.id, new.search); END"
+    )
+    db.execute(
+        "CREATE TRIGGER submissions_fts_delete AFTER DELETE ON submissions BEGIN "
+        "INSERT INTO submissions_fts (submissions_fts, rowid, search) "
+        "VALUES ('delete', old.id, old.search); END"
+    )
+    db.execute(
+        "CREATE TRIGGER submissions_fts_update AFTER UPDATE OF search ON submissions BEGIN "
+        "INSERT INTO submissions_fts (submissions_fts, rowid, search) VALUES ('delete', old.id, old.search); "
+        "INSERT INTO submissions_fts (rowid, search) VALUES (new.id, new.search); END"
+    )
+    # Counts per status without scanning: one row per status, kept by triggers.
+    db.execute(
+        "CREATE TABLE submission_status_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID"
+    )
+    for status in STATUSES:
+        db.execute(
+            "INSERT INTO submission_status_counts (status, n) "
+            "VALUES (?, (SELECT count(*) FROM submissions WHERE status = ?))",
+            [status, status],
+        )
+    db.execute(
+        "CREATE TRIGGER submissions_count_insert AFTER INSERT ON submissions BEGIN "
+        "UPDATE submission_status_counts SET n = n + 1 WHERE status = new.status; END"
+    )
+    db.execute(
+        "CREATE TRIGGER submissions_count_delete AFTER DELETE ON submissions BEGIN "
+        "UPDATE submission_status_counts SET n = n - 1 WHERE status = old.status; END"
+    )
+    db.execute(
+        "CREATE TRIGGER submissions_count_update AFTER UPDATE OF status ON submissions "
+        "WHEN old.status <> new.status BEGIN "
+        "UPDATE submission_status_counts SET n = n - 1 WHERE status = old.status; "
+        "UPDATE submission_status_counts SET n = n + 1 WHERE status = new.status; END"
+    )
+    # A topic filter combined with a level or status filter (or urgent-first order) reads one index range.
+    db.execute("ALTER TABLE submission_topics ADD COLUMN level TEXT")
+    db.execute("ALTER TABLE submission_topics ADD COLUMN status TEXT")
+    db.execute(
+        "UPDATE submission_topics SET "
+        "level = (SELECT level FROM submissions WHERE id = submission_id), "
+        "status = (SELECT status FROM submissions WHERE id = submission_id)"
+    )
+    db.execute(
+        "CREATE TRIGGER submission_topics_fill AFTER INSERT ON submission_topics "
+        "WHEN new.level IS NULL OR new.status IS NULL BEGIN "
+        "UPDATE submission_topics SET "
+        "level = (SELECT level FROM submissions WHERE id = new.submission_id), "
+        "status = (SELECT status FROM submissions WHERE id = new.submission_id) "
+        "WHERE topic = new.topic AND received = new.received AND submission_id = new.submission_id; END"
+    )
+    db.execute(
+        "CREATE TRIGGER submissions_status_topics AFTER UPDATE OF status ON submissions "
+        "WHEN old.status <> new.status BEGIN "
+        "UPDATE submission_topics SET status = new.status WHERE submission_id = new.id; END"
+    )
+    db.execute(
+        "CREATE INDEX submission_topics_level ON submission_topics "
+        "(topic, level, received DESC, submission_id DESC)"
+    )
+    db.execute(
+        "CREATE INDEX submission_topics_status ON submission_topics "
+        "(topic, status, received DESC, submission_id DESC)"
+    )
+
+
+# Reviewers
+
+
+def add_reviewer(db: sqlite_utils.Database, email: str, password_hash: str, *, is_admin: bool = False) -> int:
+    """Create a reviewer account and return its id; raise DuplicateReviewer when the email is taken."""
+    at = now()
+    try:
+        cursor = db.execute(
+            "INSERT INTO reviewers (email, password_hash, is_admin, active, created, updated) "
+            "VALUES (?, ?, ?, 1, ?, ?)",
+            [email, password_hash, int(is_admin), at, at],
+        )
+    except sqlite3.IntegrityError:
+        raise DuplicateReviewer(email) from None
+    return int(cursor.lastrowid)
+
+
+def get_reviewer(db: sqlite_utils.Database, reviewer_id: int) -> dict | None:
+    """Return one reviewer by id."""
+    return _one(db, "SELECT * FROM reviewers WHERE id = ?", [reviewer_id])
+
+
+def find_reviewer(db: sqlite_utils.Database, email: str) -> dict | None:
+    """Return one reviewer by email (case-insensitive)."""
+    return _one(db, "SELECT * FROM reviewers WHERE email = ?", [email])
+
+
+def list_reviewers(db: sqlite_utils.Database) -> list[dict]:
+    """Return every reviewer, admins first, then by email."""
+    return list(db.query("SELECT * FROM reviewers ORDER BY is_admin DESC, email"))
+
+
+def count_reviewers(db: sqlite_utils.Database) -> int:
+    """Return how many reviewer accounts exist."""
+    return db.execute("SELECT count(*) FROM reviewers").fetchone()[0]
+
+
+def set_reviewer_active(db: sqlite_utils.Database, reviewer_id: int, active: bool) -> None:
+    """Enable or disable an account; disabling ends its sessions at once."""
+    at = now()
+    with db.atomic():
+        db.execute(
+            "UPDATE reviewers SET active = ?, updated = ? WHERE id = ?", [int(active), at, reviewer_id]
+        )
+        if not active:
+            db.execute(
+                "UPDATE reviewer_sessions SET ended = ? WHERE reviewer_id = ? AND ended IS NULL",
+                [at, reviewer_id],
+            )
+
+
+def set_reviewer_password(
+    db: sqlite_utils.Database, reviewer_id: int, password_hash: str, *, end_sessions: bool = False
+) -> None:
+    """Store a new password hash; a reset also ends the reviewer's sessions."""
+    at = now()
+    with db.atomic():
+        db.execute(
+            "UPDATE reviewers SET password_hash = ?, updated = ? WHERE id = ?",
+            [password_hash, at, reviewer_id],
+        )
+        if end_sessions:
+            db.execute(
+                "UPDATE reviewer_sessions SET ended = ? WHERE reviewer_id = ? AND ended IS NULL",
+                [at, reviewer_id],
+            )
+
+
+# Sessions: the cookie holds a random token; the table holds its SHA-256, so a copy of the database
+# cannot be turned into a working cookie.
+
+
+def create_reviewer_session(db: sqlite_utils.Database, token_hash: str, reviewer_id: int) -> None:
+    """Record a new signed-in session."""
+    at = now()
+    db.execute(
+        "INSERT INTO reviewer_sessions (id, reviewer_id, created, last_seen) VALUES (?, ?, ?, ?)",
+        [token_hash, reviewer_id, at, at],
+    )
+
+
+def get_reviewer_session(db: sqlite_utils.Database, token_hash: str) -> dict | None:
+    """Return a session with its reviewer's email, role and state."""
+    return _one(
+        db,
+        "SELECT rs.id, rs.reviewer_id, rs.created, rs.last_seen, rs.ended, "
+        "r.email, r.is_admin, r.active FROM reviewer_sessions rs JOIN reviewers r ON r.id = rs.reviewer_id "
+        "WHERE rs.id = ?",
+        [token_hash],
+    )
+
+
+def touch_reviewer_session(db: sqlite_utils.Database, token_hash: str, at: str) -> None:
+    """Move a session's last-seen time forward (the idle timeout counts from it)."""
+    db.execute("UPDATE reviewer_sessions SET last_seen = ? WHERE id = ? AND ended IS NULL", [at, token_hash])
+
+
+def end_reviewer_session(db: sqlite_utils.Database, token_hash: str) -> None:
+    """End a session for good: its cookie, replayed later, signs nobody in."""
+    db.execute("UPDATE reviewer_sessions SET ended = ? WHERE id = ? AND ended IS NULL", [now(), token_hash])
+
+
+# Sign-in throttle: counters in the database, so every worker process shares them.
+
+
+def reserve_signin_attempt(db: sqlite_utils.Database, limits: dict[str, int], since: str) -> list[int] | None:
+    """Count an attempt against every key, or return None when any key reached its limit since `since`.
+
+    Counting before the password is checked, in one IMMEDIATE transaction, keeps the limit exact even
+    when several workers receive attempts for the same account at the same moment.
+    """
+    at = now()
+    with _immediate(db):
+        for key, limit in limits.items():
+            used = db.conn.execute(
+                "SELECT count(*) FROM signin_attempts WHERE key = ? AND at > ?", [key, since]
+            ).fetchone()[0]
+            if used >= limit:
+                return None
+        ids = []
+        for key in limits:
+            db.conn.execute("DELETE FROM signin_attempts WHERE key = ? AND at <= ?", [key, since])
+            ids.append(
+                db.conn.execute("INSERT INTO signin_attempts (key, at) VALUES (?, ?)", [key, at]).lastrowid
+            )
+    return ids
+
+
+def forget_signin_attempts(db: sqlite_utils.Database, ids: list[int], keys: tuple[str, ...] = ()) -> None:
+    """Drop reserved attempts (a successful sign-in is not a failure) and clear the counters of `keys`."""
+    with db.atomic():
+        for attempt_id in ids:
+            db.execute("DELETE FROM signin_attempts WHERE id = ?", [attempt_id])
+        for key in keys:
+            db.execute("DELETE FROM signin_attempts WHERE key = ?", [key])
+
+
+def mark_once(db: sqlite_utils.Database, key: str, since: str) -> bool:
+    """Record `key` unless it was recorded after `since`; return whether it was recorded now."""
+    with _immediate(db):
+        if db.conn.execute("SELECT 1 FROM signin_attempts WHERE key = ? AND at > ?", [key, since]).fetchone():
+            return False
+        db.conn.execute("DELETE FROM signin_attempts WHERE key = ?", [key])
+        db.conn.execute("INSERT INTO signin_attempts (key, at) VALUES (?, ?)", [key, now()])
+    return True
+
+
+def count_signin_attempts(db: sqlite_utils.Database, key: str, since: str) -> int:
+    """Return how many attempts `key` made after `since`."""
+    return db.execute(
+        "SELECT count(*) FROM signin_attempts WHERE key = ? AND at > ?", [key, since]
+    ).fetchone()[0]
+
+
+# Audit log: who did what to which submission, and when. It never holds answers or contact details.
+
+
+def record_audit(
+    db: sqlite_utils.Database,
+    action: str,
+    *,
+    reviewer_id: int | None = None,
+    reviewer_email: str = "",
+    reference: str = "",
+    detail: str = "",
+) -> None:
+    """Append one entry to the audit log."""
+    db.execute(
+        "INSERT INTO audit (at, reviewer_id, reviewer_email, action, submission_reference, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [now(), reviewer_id, reviewer_email, action, reference, detail],
+    )
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters for the audit log; empty values do not filter."""
+
+    reviewer_id: int | None = None
+    action: str = ""
+    reference: str = ""
+    date_from: str = ""
+    date_to: str = ""
+
+
+def audit_page(
+    db: sqlite_utils.Database,
+    query: AuditQuery,
+    *,
+    cursor: tuple[str, int] | None = None,
+    newer: bool = False,
+    limit: int = 50,
+) -> list[dict]:
+    """Return up to `limit` entries newest first, after (or, with `newer`, before) the (at, id) cursor."""
+    where, params = [], []
+    for column, value in (
+        ("reviewer_id", query.reviewer_id),
+        ("action", query.action),
+        ("submission_reference", query.reference),
+    ):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if query.date_from:
+        where.append("at >= ?")
+        params.append(query.date_from)
+    if query.date_to:
+        where.append("at < ?")
+        params.append(_day_after(query.date_to))
+    if cursor:
+        where.append("(at, id) > (?, ?)" if newer else "(at, id) < (?, ?)")
+        params.extend(cursor)
+    direction = "ASC" if newer else "DESC"
+    rows = list(
+        db.query(
+            f"SELECT * FROM audit WHERE {' AND '.join(where) or '1'} "  # noqa: S608 (fixed column names only)
+            f"ORDER BY at {direction}, id {direction} LIMIT ?",
+            [*params, limit],
+        )
+    )
+    return rows[::-1] if newer else rows
+
+
+def _day_after(day: str) -> str:
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+
+
+# A submission under review: notes and status changes, each written with its audit entry.
+
+
+def submission_for_review(db: sqlite_utils.Database, reference: str) -> dict | None:
+    """Return the whole stored submission with this reference."""
+    return _one(db, "SELECT * FROM submissions WHERE reference = ?", [reference])
+
+
+def submission_history(db: sqlite_utils.Database, submission_id: int) -> tuple[list[dict], list[dict]]:
+    """Return the submission's notes and status changes, oldest first, with their authors' emails."""
+    notes = list(
+        db.query(
+            "SELECT n.id, n.created, n.body, r.email AS author "
+            "FROM notes n JOIN reviewers r ON r.id = n.reviewer_id "
+            "WHERE n.submission_id = ? ORDER BY n.created, n.id",
+            [submission_id],
+        )
+    )
+    changes = list(
+        db.query(
+            "SELECT c.id, c.at, c.from_status, c.to_status, r.email AS author FROM status_changes c "
+            "JOIN reviewers r ON r.id = c.reviewer_id WHERE c.submission_id = ? ORDER BY c.at, c.id",
+            [submission_id],
+        )
+    )
+    return notes, changes
+
+
+def add_note(db: sqlite_utils.Database, submission: dict, reviewer: dict, body: str) -> None:
+    """Append a note and its audit entry in one transaction."""
+    at = now()
+    with db.atomic():
+        db.execute(
+            "INSERT INTO notes (submission_id, reviewer_id, created, body) VALUES (?, ?, ?, ?)",
+            [submission["id"], reviewer["id"], at, body],
+        )
+        record_audit(
+            db,
+            "note",
+            reviewer_id=reviewer["id"],
+            reviewer_email=reviewer["email"],
+            reference=submission["reference"],
+        )
+
+
+def change_status(
+    db: sqlite_utils.Database, submission: dict, reviewer: dict, from_status: str, to_status: str
+) -> bool:
+    """Move a submission from `from_status` to `to_status`, with history and audit entries.
+
+    Return False, changing nothing, when the status is no longer `from_status` (another reviewer moved it).
+    """
+    at = now()
+    with _immediate(db):
+        cursor = db.conn.execute(
+            "UPDATE submissions SET status = ?, updated = ? WHERE id = ? AND status = ?",
+            [to_status, at, submission["id"], from_status],
+        )
+        if cursor.rowcount != 1:
+            return False
+        db.conn.execute(
+            "INSERT INTO status_changes (submission_id, reviewer_id, at, from_status, to_status) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [submission["id"], reviewer["id"], at, from_status, to_status],
+        )
+        db.conn.execute(
+            "INSERT INTO audit (at, reviewer_id, reviewer_email, action, submission_reference, detail) "
+            "VALUES (?, ?, ?, 'status', ?, ?)",
+            [at, reviewer["id"], reviewer["email"], submission["reference"], f"{from_status} -> {to_status}"],
+        )
+    return True
+
+
+# The inbox: keyset pages over indexes that match each filter.
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """What the inbox shows; empty values do not filter.
+
+    `search` is a normalised term (lowercase; a phone number as digits) matched anywhere in the
+    `search` column; `reference` is the term as typed, tried first as an exact reference.
+    """
+
+    status: str = ""
+    level: str = ""
+    topic: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    search: str = ""
+    reference: str = ""
+    urgent: bool = False
+    levels: tuple[str, ...] = ()  # every level id, highest first: the urgent-first order
+
+
+def inbox_page(
+    db: sqlite_utils.Database,
+    query: InboxQuery,
+    *,
+    cursor: tuple | None = None,
+    newer: bool = False,
+    limit: int = 50,
+    columns: tuple[str, ...] = INBOX_COLUMNS,
+) -> list[dict]:
+    """Return up to `limit` submissions in inbox order after (or, with `newer`, before) `cursor`.
+
+    The cursor is (received, id), or (level, received, id) in urgent-first order: the keys of the last
+    (or first) row of the page the reader saw. Urgent-first order is the newest-first lists of each
+    level in turn, highest level first, so every page still reads one index range per level.
+    """
+    search = _search_filter(db, query)
+    if not query.urgent or query.level:
+        return _ordered(db, query, query.level, search, cursor and cursor[-2:], newer, limit, columns)
+    levels = list(query.levels)
+    start = levels.index(cursor[0]) if cursor and cursor[0] in levels else 0
+    order = levels[start::-1] if newer else levels[start:]
+    rows: list[dict] = []
+    for position, level in enumerate(order):
+        after = cursor[-2:] if cursor and position == 0 else None
+        found = _ordered(db, query, level, search, after, newer, limit - len(rows), columns)
+        rows = found + rows if newer else rows + found
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def inbox_count(db: sqlite_utils.Database, query: InboxQuery) -> int:
+    """Return how many submissions the query matches (for the CLI export's progress bar)."""
+    source, _, _, where, params = _filters(query, query.level, _search_filter(db, query))
+    sql = f"SELECT count(*) FROM {source} WHERE {' AND '.join(where) or '1'}"  # noqa: S608 (no values inlined)
+    return db.execute(sql, params).fetchone()[0]
+
+
+def _search_filter(db: sqlite_utils.Database, query: InboxQuery) -> tuple[str, list] | None:
+    """Return a WHERE clause for the search: an exact reference first, else a trigram substring match.
+
+    A rare term (at most SEARCH_PROBE_LIMIT matches) looks its matches up and sorts them; a common
+    one walks the date-ordered index and tests membership, finding a page of matches after a short walk.
+    """
+    if not (query.search or query.reference):
+        return None
+    if query.reference:
+        exact = db.execute("SELECT id FROM submissions WHERE reference = ?", [query.reference]).fetchone()
+        if exact:
+            return "s.id = ?", [exact[0]]
+    term = query.search
+    if len(term) < 3:  # the trigram index needs three characters
+        return "0", []
+    key = _distinctive_part(term)
+    phrase = '"' + key.replace('"', '""') + '"'
+    matches = db.execute(
+        "SELECT count(*) FROM (SELECT rowid FROM submissions_fts WHERE submissions_fts MATCH ? LIMIT ?)",
+        [phrase, SEARCH_PROBE_LIMIT + 1],
+    ).fetchone()[0]
+    membership = "+s.id" if matches > SEARCH_PROBE_LIMIT else "s.id"
+    clause = f"{membership} IN (SELECT rowid FROM submissions_fts WHERE submissions_fts MATCH ?)"  # noqa: S608
+    if key == term:
+        return clause, [phrase]
+    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return f"{clause} AND s.search LIKE ? ESCAPE '\\'", [phrase, pattern]
+
+
+def _distinctive_part(term: str) -> str:
+    """Return the part of a search term to look up in the trigram index; the whole term is checked after.
+
+    A trigram shared by most rows (an email domain, an area code) makes the index read its whole
+    list, so an email is looked up by its local part and a long phone number by its last 7 digits.
+    """
+    local = term.split("@", 1)[0]
+    if "@" in term and len(local) >= 3:
+        return local
+    if term.isdigit() and len(term) > 7:
+        return term[-7:]
+    return term
+
+
+def _filters(query: InboxQuery, level: str, search: tuple[str, list] | None) -> tuple:
+    """Return (source, received column, id column, WHERE terms, parameters) for one level's rows.
+
+    With a topic, rows come from submission_topics, whose copies of level and status (kept by
+    triggers) let a topic combined with either read one index range.
+    """
+    where, params = [], []
+    if query.topic:
+        source = "submission_topics t CROSS JOIN submissions s ON s.id = t.submission_id"
+        received, key, table = "t.received", "t.submission_id", "t"
+        where.append("t.topic = ?")
+        params.append(query.topic)
+    else:
+        source, received, key, table = "submissions s", "s.received", "s.id", "s"
+    for column, value in (("status", query.status), ("level", level)):
+        if value:
+            where.append(f"{table}.{column} = ?")
+            params.append(value)
+    if query.date_from:
+        where.append(f"{received} >= ?")
+        params.append(query.date_from)
+    if query.date_to:
+        where.append(f"{received} < ?")
+        params.append(_day_after(query.date_to))
+    if search:
+        where.append(search[0])
+        params.extend(search[1])
+    return source, received, key, where, params
+
+
+def _ordered(
+    db: sqlite_utils.Database,
+    query: InboxQuery,
+    level: str,
+    search: tuple[str, list] | None,
+    after: tuple | None,
+    newer: bool,
+    limit: int,
+    columns: tuple[str, ...],
+) -> list[dict]:
+    """Return one newest-first page (read oldest-first when going `newer`, then reversed) for one level."""
+    source, received, key, where, params = _filters(query, level, search)
+    if after:
+        where.append(f"({received}, {key}) {'>' if newer else '<'} (?, ?)")
+        params.extend(after)
+    direction = "ASC" if newer else "DESC"
+    select = ", ".join(f"s.{column}" for column in columns)
+    sql = (
+        f"SELECT {select} FROM {source} WHERE {' AND '.join(where) or '1'} "  # noqa: S608 (no values inlined)
+        f"ORDER BY {received} {direction}, {key} {direction} LIMIT ?"
+    )
+    rows = list(db.query(sql, [*params, limit]))
+    return rows[::-1] if newer else rows
+
+
+def iter_inbox(db: sqlite_utils.Database, query: InboxQuery, *, chunk: int = 1000) -> Iterator[list[dict]]:
+    """Yield every submission the query matches, whole rows, in chunks of keyset pages (constant memory)."""
+    cursor = None
+    columns = (*INBOX_COLUMNS, "answers", "ruleset_version", "email", "phone", "contact_method")
+    while True:
+        rows = inbox_page(db, query, cursor=cursor, limit=chunk, columns=columns)
+        if not rows:
+            return
+        yield rows
+        last = rows[-1]
+        cursor = (last["level"], last["received"], last["id"])
+
+
+def status_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Return how many submissions have each status (from the trigger-kept counters)."""
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update(
+        {row["status"]: row["n"] for row in db.query("SELECT status, n FROM submission_status_counts")}
+    )
+    return counts
+
+
+def weekly_counts(
+    db: sqlite_utils.Database, weeks: list[str], levels: list[str], topics: list[str]
+) -> tuple[dict, dict]:
+    """Return {level: [count per week]} and {topic: [count per week]} for weeks starting on the given days.
+
+    Each count reads one range of a covering index, so the cost grows with the weeks shown, not the table.
+    """
+    bounds = [*weeks, (date.fromisoformat(weeks[-1]) + timedelta(days=7)).isoformat()]
+    by_level = {
+        level: [
+            db.execute(
+                "SELECT count(*) FROM submissions WHERE level = ? AND received >= ? AND received < ?",
+                [level, start, end],
+            ).fetchone()[0]
+            for start, end in itertools.pairwise(bounds)
+        ]
+        for level in levels
+    }
+    by_topic = {
+        topic: [
+            db.execute(
+                "SELECT count(*) FROM submission_topics WHERE topic = ? AND received >= ? AND received < ?",
+                [topic, start, end],
+            ).fetchone()[0]
+            for start, end in itertools.pairwise(bounds)
+        ]
+        for topic in topics
+    }
+    return by_level, by_topic
+
+
+# Bulk data: seeding, retention and backup.
+
+SUBMISSION_COLUMNS = (
+    "reference",
+    "idempotency_key",
+    "received",
+    "status",
+    "level",
+    "level_rank",
+    "topics",
+    "answers",
+    "outcome",
+    "summary_html",
+    "ruleset_version",
+    "ruleset_hash",
+    "name",
+    "email",
+    "phone",
+    "contact_method",
+    "search",
+    "updated",
+)
+
+
+def insert_seed_submissions(db: sqlite_utils.Database, rows: list[dict]) -> None:
+    """Insert many submissions (and their topic rows) in one transaction, for seeding and benchmarks.
+
+    Each row holds SUBMISSION_COLUMNS plus `topic_list`, the topic ids to index.
+    """
+    placeholders = ", ".join("?" for _ in SUBMISSION_COLUMNS)
+    with _immediate(db):
+        first = db.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM submissions").fetchone()[0]
+        db.conn.executemany(
+            f"INSERT INTO submissions (id, {', '.join(SUBMISSION_COLUMNS)}) VALUES (?, {placeholders})",  # noqa: S608
+            [(first + n, *(row[c] for c in SUBMISSION_COLUMNS)) for n, row in enumerate(rows)],
+        )
+        db.conn.executemany(
+            "INSERT INTO submission_topics (submission_id, topic, received, level, status) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                (first + n, topic, row["received"], row["level"], row["status"])
+                for n, row in enumerate(rows)
+                for topic in row["topic_list"]
+            ],
+        )
+
+
+def existing_references(db: sqlite_utils.Database, references: set[str]) -> set[str]:
+    """Return which of these references are already taken."""
+    found: set[str] = set()
+    chosen = sorted(references)
+    for start in range(0, len(chosen), 500):
+        part = chosen[start : start + 500]
+        marks = ", ".join("?" for _ in part)
+        sql = f"SELECT reference FROM submissions WHERE reference IN ({marks})"  # noqa: S608 (placeholders only)
+        found.update(row[0] for row in db.execute(sql, part))
+    return found
+
+
+def purge_submissions(db: sqlite_utils.Database, before: str, *, batch: int = 2000) -> int:
+    """Delete submissions received before `before`, with their topics, notes and status changes.
+
+    Deletes in short transactions so patients can still send answers while a large purge runs.
+    """
+    total = 0
+    while True:
+        with _immediate(db):
+            ids = [
+                row[0]
+                for row in db.conn.execute(
+                    "SELECT id FROM submissions WHERE received < ? ORDER BY received LIMIT ?", [before, batch]
+                )
+            ]
+            db.conn.executemany("DELETE FROM submissions WHERE id = ?", [(i,) for i in ids])
+        total += len(ids)
+        if len(ids) < batch:
+            return total
+
+
+def purge_reviewer_records(db: sqlite_utils.Database, before: str) -> tuple[int, int]:
+    """Delete sign-in attempts and sessions older than `before`; return how many of each."""
+    with db.atomic():
+        attempts = db.execute("DELETE FROM signin_attempts WHERE at < ?", [before]).rowcount
+        sessions = db.execute("DELETE FROM reviewer_sessions WHERE last_seen < ?", [before]).rowcount
+    return attempts, sessions
+
+
+def backup_database(db: sqlite_utils.Database, target: str | os.PathLike, progress=None) -> None:
+    """Copy the live database into `target` page by page (readers and writers carry on meanwhile)."""
+    destination = sqlite3.connect(str(target))
+    try:
+        with destination:
+            db.conn.backup(destination, pages=1024, progress=progress)
+    finally:
+        destination.close()

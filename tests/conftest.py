@@ -51,3 +51,163 @@ def runner(app):
 
 
 # --- reviewer-side fixtures -----------------------------------------------------------------------
+
+REVIEWER_EMAIL = "river@clinic.example"
+ADMIN_EMAIL = "ada@clinic.example"
+PASSWORD = "plum-orbit-cactus-71"
+# CLINICAL.md's example defaults: a complete, valid answer set that raises nothing alarming.
+DEFAULT_ANSWERS = {
+    "emergency_signs": ["none"],
+    "major_trauma": "no",
+    "warning_signs": ["none"],
+    "age_band": "50_to_64",
+    "duration": "3_to_6_months",
+    "pain_location": "back",
+    "impact": 5,
+    "diagnosis": ["not_told"],
+    "imaging": "mri",
+    "prior_surgery": "no",
+    "bone_health": "no",
+    "treatments_tried": ["physical_therapy"],
+    "treatment_duration": "6_to_12_weeks",
+    "treatment_helped": "a_little",
+    "health_factors": ["none"],
+}
+
+
+def csrf_from(html: str) -> str:
+    """Return the CSRF token of the first form on a page."""
+    import re
+
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert found, "the page has no CSRF token"
+    return found.group(1)
+
+
+class ReviewerActions:
+    """Drive the reviewers' pages like a browser: sign in and out, post forms with their CSRF token."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def token(self, path: str = "/review/sign-in") -> str:
+        return csrf_from(self.client.get(path).get_data(as_text=True))
+
+    def sign_in(self, email: str = REVIEWER_EMAIL, password: str = PASSWORD, next_path: str | None = None):
+        url = "/review/sign-in" + (f"?next={next_path}" if next_path else "")
+        return self.client.post(url, data={"email": email, "password": password, "csrf_token": self.token()})
+
+    def post(self, path: str, data: dict | None = None, page: str = "/review/overview"):
+        return self.client.post(path, data={**(data or {}), "csrf_token": self.token(page)})
+
+    def sign_out(self):
+        return self.post("/review/sign-out")
+
+
+@pytest.fixture
+def accounts(app) -> dict:
+    """A reviewer and an admin, both with PASSWORD; returns {"reviewer": id, "admin": id}."""
+    from screening import auth
+
+    with app.app_context():
+        reviewer = auth.create_account(REVIEWER_EMAIL, password=PASSWORD)
+        admin = auth.create_account(ADMIN_EMAIL, password=PASSWORD, is_admin=True)
+    return {"reviewer": reviewer.id, "admin": admin.id}
+
+
+@pytest.fixture
+def reviewer(client, accounts) -> ReviewerActions:
+    """A test client signed in as a (non-admin) reviewer."""
+    actions = ReviewerActions(client)
+    assert actions.sign_in().status_code == 302
+    return actions
+
+
+@pytest.fixture
+def admin(app, accounts) -> ReviewerActions:
+    """A second test client signed in as an admin."""
+    actions = ReviewerActions(app.test_client())
+    assert actions.sign_in(ADMIN_EMAIL).status_code == 302
+    return actions
+
+
+class Clock:
+    """A controllable store.now(): frozen until advanced."""
+
+    def __init__(self):
+        from datetime import UTC, datetime
+
+        self.now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> str:
+        return self.now.isoformat(timespec="microseconds")
+
+    def advance(self, **delta) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """Freeze the app's clock (store.now) at 2026-11-22 12:00 UTC; tests move it with clock.advance()."""
+    from screening import store
+
+    frozen = Clock()
+    monkeypatch.setattr(store, "now", frozen)
+    return frozen
+
+
+@pytest.fixture
+def add_submissions(app, ruleset):
+    """Return add(*specs) -> rows: store submissions built from real outcomes of `ruleset.evaluate`.
+
+    A spec is a dict that may set answers (merged over DEFAULT_ANSWERS unless replace=True), name,
+    email, phone, contact_method, status, received, reference and summary_html.
+    """
+    import itertools
+    from datetime import UTC, datetime, timedelta
+
+    from screening import get_db, seed, store
+
+    counter = itertools.count(1)
+    start = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+    def add(*specs: dict) -> list[dict]:
+        rows = []
+        for spec in specs:
+            n = next(counter)
+            answers = (
+                spec["answers"] if spec.get("replace") else {**DEFAULT_ANSWERS, **spec.get("answers", {})}
+            )
+            summary = spec.get("summary_html", "<p>Summary for the patient.</p>")
+            entry = seed.evaluated(ruleset, answers, lambda outcome, summary=summary: summary)
+            received = spec.get("received") or (start + timedelta(minutes=n)).isoformat(
+                timespec="microseconds"
+            )
+            reference = spec.get("reference", f"BP-T{n:03d}")
+            name, email = spec.get("name", f"Pat Example{n}"), spec.get("email", f"pat{n}@example.com")
+            phone = spec.get("phone", f"555-0100-{n:04d}")
+            rows.append(
+                {
+                    **entry,
+                    "reference": reference,
+                    "idempotency_key": f"test-{reference}",
+                    "received": received,
+                    "updated": received,
+                    "status": spec.get("status", "new"),
+                    "topics": store.topics_text(entry["topic_list"]),
+                    "ruleset_version": ruleset.version,
+                    "ruleset_hash": ruleset.hash,
+                    "name": name,
+                    "email": email,
+                    "phone": phone,
+                    "contact_method": spec.get("contact_method", "phone"),
+                    "search": store.search_text(name, email, phone, reference),
+                }
+            )
+        with app.app_context():
+            store.insert_seed_submissions(get_db(), rows)
+        return rows
+
+    return add

@@ -1,0 +1,178 @@
+"""Build a FlaskForm class for a questionnaire step, and the contact form for sending to the clinic.
+
+Every message a patient reads comes from questionnaire.yaml (`messages`) or from a template: the
+contact form's validators raise error *codes*, which templates/patient/send.html turns into words.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, RadioField, SelectMultipleField, StringField
+from wtforms.validators import StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .questionnaire import Question, Questionnaire
+
+
+class ChoiceField(RadioField):
+    """A radio group that refuses values outside its options with the questionnaire's own words."""
+
+    def __init__(self, *args, not_a_choice: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.not_a_choice = not_a_choice
+
+    def pre_validate(self, form) -> None:
+        if self.data is not None and not any(self.data == value for value, _ in self.choices):
+            raise StopValidation(self.not_a_choice)
+
+
+class MultiChoiceField(SelectMultipleField):
+    """A group of checkboxes; values outside its options are refused, never dropped."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, *args, not_a_choice: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.not_a_choice = not_a_choice
+
+    def pre_validate(self, form) -> None:
+        values = {value for value, _ in self.choices}
+        if any(item not in values for item in self.data or []):
+            raise StopValidation(self.not_a_choice)
+
+
+class _AnswerRules:
+    """Check one answer with the engine's own validation, so the web and the CLI agree."""
+
+    def __init__(self, questionnaire: Questionnaire, question: Question):
+        self.questionnaire = questionnaire
+        self.question = question
+
+    def __call__(self, form, field) -> None:
+        answer = field_answer(self.question, field.data)
+        if answer in (None, []):
+            errors = [self.questionnaire.missing(self.question.id)]
+        else:
+            errors = self.questionnaire.validate({self.question.id: answer})
+        if errors:
+            raise ValidationError(errors[0].message(self.questionnaire.messages))
+
+
+def field_answer(question: Question, data):
+    """Return a form field's data as an engine answer: an option id, a list of ids, or a number."""
+    if question.type == "multi":
+        return list(data or [])
+    if question.type == "number":
+        try:
+            return int(data) if data not in (None, "") else None
+        except (TypeError, ValueError):
+            return data
+    return data or None
+
+
+def _field(questionnaire: Questionnaire, question: Question):
+    not_a_choice = questionnaire.messages["not_a_choice"]
+    validators = [_AnswerRules(questionnaire, question)]
+    if question.type == "multi":
+        choices = [(o.id, o.label) for o in question.options]
+        return MultiChoiceField(
+            question.label, choices=choices, validators=validators, not_a_choice=not_a_choice
+        )
+    if question.type == "number":
+        choices = [(str(n), str(n)) for n in range(question.min, question.max + 1)]
+        return ChoiceField(question.label, choices=choices, validators=validators, not_a_choice=not_a_choice)
+    choices = [(o.id, o.label) for o in question.options]
+    return ChoiceField(question.label, choices=choices, validators=validators, not_a_choice=not_a_choice)
+
+
+@lru_cache(maxsize=256)
+def step_form_class(questionnaire: Questionnaire, step_id: str, shown: tuple[str, ...]) -> type[FlaskForm]:
+    """Return the form class for a step showing these questions (one class per combination)."""
+    fields = {qid: _field(questionnaire, questionnaire.questions[qid]) for qid in shown}
+    fields["shown"] = HiddenField()
+    return type(f"Step_{step_id}_Form", (FlaskForm,), fields)
+
+
+def form_answers(questionnaire: Questionnaire, form: FlaskForm, shown) -> dict:
+    """Return the answers in a validated step form."""
+    answers = {}
+    for qid in shown:
+        answer = field_answer(questionnaire.questions[qid], form[qid].data)
+        if answer not in (None, []):
+            answers[qid] = answer
+    return answers
+
+
+# --- sending to the clinic -------------------------------------------------------------------------
+
+
+def _code(code: str) -> ValidationError:
+    return ValidationError(code)
+
+
+def _name(form, field) -> None:
+    field.data = " ".join((field.data or "").split())
+    if not field.data:
+        raise _code("name_required")
+    if len(field.data) > 100:
+        raise _code("name_too_long")
+
+
+def _email(form, field) -> None:
+    from email_validator import EmailNotValidError, validate_email
+
+    field.data = (field.data or "").strip()
+    if not field.data:
+        return
+    if len(field.data) > 254:
+        raise _code("email_invalid")
+    try:
+        field.data = validate_email(field.data, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise _code("email_invalid") from None
+
+
+def _phone(form, field) -> None:
+    field.data = " ".join((field.data or "").split())
+    if not field.data:
+        return
+    digits = sum(ch.isdigit() for ch in field.data)
+    if any(not (ch.isdigit() or ch in " +-().") for ch in field.data) or not 7 <= digits <= 20:
+        raise _code("phone_invalid")
+
+
+def _method(form, field) -> None:
+    if not form.email.data and not form.phone.data:
+        raise _code("contact_required")
+    if field.data == "email" and not form.email.data:
+        raise _code("method_needs_email")
+    if field.data == "phone" and not form.phone.data:
+        raise _code("method_needs_phone")
+
+
+def _consent(form, field) -> None:
+    if not field.data:
+        raise _code("consent_required")
+
+
+class SendForm(FlaskForm):
+    """Contact details and consent; the field labels live in the template."""
+
+    name = StringField("name", validators=[_name])
+    email = StringField("email", validators=[_email])
+    phone = StringField("phone", validators=[_phone])
+    contact_method = ChoiceField(
+        "contact_method",
+        choices=[("phone", "phone"), ("email", "email")],
+        validators=[_method],
+        not_a_choice="method_required",
+    )
+    consent = BooleanField("consent", validators=[_consent])
+    key = HiddenField()
+
+    def validate_contact_method(self, field) -> None:
+        if not field.data:
+            raise _code("method_required")

@@ -1,0 +1,367 @@
+"""The patient's journey: start, steps, check answers, summary, send or finish, and the topic cards."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError
+
+from . import get_db, get_ruleset, store
+from .forms import SendForm, form_answers, step_form_class
+
+bp = Blueprint("patient", __name__)
+
+DRAFT_COOKIE = "draft"
+
+
+# --- the draft: answers kept on the server under a random token in a cookie ------------------------
+
+
+def _draft() -> dict | None:
+    return store.get_draft(get_db(), request.cookies.get(DRAFT_COOKIE))
+
+
+def _set_draft_cookie(response, token: str):
+    response.set_cookie(
+        DRAFT_COOKIE,
+        token,
+        max_age=current_app.config["DRAFT_TTL_HOURS"] * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["DRAFT_COOKIE_SECURE"],
+    )
+    return response
+
+
+def _forget_draft(response):
+    response.delete_cookie(DRAFT_COOKIE, samesite="Lax", secure=current_app.config["DRAFT_COOKIE_SECURE"])
+    return response
+
+
+def _expired():
+    """Say plainly that the answers are gone, with a way to start again."""
+    hours = current_app.config["DRAFT_TTL_HOURS"]
+    return _forget_draft(make_response(render_template("patient/expired.html", hours=hours)))
+
+
+def _steps():
+    return get_ruleset().questionnaire.steps
+
+
+def _step_index(step_id: str) -> int:
+    for index, step in enumerate(_steps()):
+        if step.id == step_id:
+            return index
+    abort(404)
+
+
+def _first_incomplete(answers: dict) -> str | None:
+    """Return the first step with a shown question left unanswered or invalid, or None."""
+    questionnaire = get_ruleset().questionnaire
+    bad = {error.question for error in questionnaire.validate(answers, complete=True)}
+    for step in _steps():
+        if any(q.id in bad for q in step.questions):
+            return step.id
+    return None
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+def _orders(questionnaire) -> dict:
+    """Return the option order of every ordered question, for the page script's at_least/at_most."""
+    return {q.id: [o.id for o in q.options] for q in questionnaire.questions.values() if q.ordered}
+
+
+@bp.get("/")
+def start():
+    draft = _draft()
+    return render_template("patient/start.html", resume=bool(draft and draft["answers"]))
+
+
+@bp.post("/start")
+def begin():
+    db = get_db()
+    old = request.cookies.get(DRAFT_COOKIE)
+    if old:
+        store.delete_draft(db, old)
+    token = store.create_draft(db, current_app.config["DRAFT_TTL_HOURS"])
+    first = _steps()[0].id
+    return _set_draft_cookie(redirect(url_for("patient.step", step_id=first)), token)
+
+
+@bp.route("/step/<step_id>", methods=["GET", "POST"])
+def step(step_id: str):
+    index = _step_index(step_id)
+    draft = _draft()
+    if draft is None:
+        return _expired()
+    questionnaire = get_ruleset().questionnaire
+    step = questionnaire.steps[index]
+    answers = dict(draft["answers"])
+    if request.method == "POST":
+        return _post_step(draft, step, index, answers)
+    shown = tuple(q.id for q in questionnaire.shown_questions(step.id, answers))
+    form_class = step_form_class(questionnaire, step.id, shown)
+    form = form_class(data=_form_data(step, answers), formdata=None)
+    form.shown.data = " ".join(shown)
+    return _render_step(step, index, form, shown, answers, urgent=_new_urgent_notices(draft))
+
+
+def _new_urgent_notices(draft: dict) -> list:
+    """Return urgent safety rules fired by the answers so far that the patient has not been shown yet."""
+    ruleset = get_ruleset()
+    outcome = ruleset.evaluate(draft["answers"])
+    seen = set(draft["progress"].get("urgent_seen", []))
+    fresh = [f for f in outcome.fired if f.rule.topic == "safety" and f.rule.id not in seen]
+    if fresh:
+        progress = dict(draft["progress"], urgent_seen=sorted(seen | {f.rule.id for f in fresh}))
+        store.save_draft(get_db(), draft["token"], draft["answers"], progress)
+    return fresh
+
+
+def _form_data(step, answers: dict) -> dict:
+    data = {}
+    for question in step.questions:
+        if question.id in answers:
+            value = answers[question.id]
+            data[question.id] = str(value) if question.type == "number" else value
+    return data
+
+
+def _posted_answers(step, answers: dict) -> dict:
+    """Return the draft's answers with this step's replaced by what was posted (unchecked)."""
+    questionnaire = get_ruleset().questionnaire
+    merged = {k: v for k, v in answers.items() if questionnaire.questions[k].step != step.id}
+    for question in step.questions:
+        if question.type == "multi":
+            values = request.form.getlist(question.id)
+            if values:
+                merged[question.id] = values
+        elif request.form.get(question.id):
+            value = request.form[question.id]
+            merged[question.id] = int(value) if question.type == "number" and value.isdigit() else value
+    return merged
+
+
+def _post_step(draft: dict, step, index: int, answers: dict):
+    questionnaire = get_ruleset().questionnaire
+    posted = _posted_answers(step, answers)
+    shown = tuple(q.id for q in questionnaire.shown_questions(step.id, posted))
+    rendered = tuple(request.form.get("shown", "").split())
+    form = step_form_class(questionnaire, step.id, shown)()
+    new_questions = [qid for qid in shown if qid not in rendered]
+    if new_questions:
+        # Without JavaScript, an answer just revealed a question: show it before going on.
+        form.shown.data = " ".join(shown)
+        return _render_step(step, index, form, shown, posted, revealed=new_questions)
+    if not form.validate():
+        form.shown.data = " ".join(shown)
+        return _render_step(step, index, form, shown, posted), 400
+    kept = {k: v for k, v in answers.items() if questionnaire.questions[k].step != step.id}
+    kept.update(form_answers(questionnaire, form, shown))
+    kept = questionnaire.clean(kept)
+    progress = dict(draft["progress"])
+    if not store.save_draft(get_db(), draft["token"], kept, progress):
+        return _expired()
+    return _after_step(draft, step, index, kept)
+
+
+def _after_step(draft: dict, step, index: int, answers: dict):
+    ruleset = get_ruleset()
+    if index == 0:
+        outcome = ruleset.evaluate(answers)
+        if outcome.level == ruleset.levels[0].id:
+            store.delete_draft(get_db(), draft["token"])
+            return _forget_draft(make_response(render_template("patient/emergency.html", outcome=outcome)))
+    if request.args.get("return") == "check" or index + 1 == len(_steps()):
+        missing = _first_incomplete(answers)
+        if missing is not None:
+            return redirect(url_for("patient.step", step_id=missing))
+        return redirect(url_for("patient.check"))
+    return redirect(url_for("patient.step", step_id=_steps()[index + 1].id))
+
+
+def _render_step(step, index: int, form, shown, answers: dict, revealed=(), stale=False, urgent=()):
+    questionnaire = get_ruleset().questionnaire
+    return render_template(
+        "patient/step.html",
+        step=step,
+        number=index + 1,
+        total=len(_steps()),
+        form=form,
+        questions=list(step.questions),
+        shown=set(shown),
+        revealed=set(revealed),
+        back=url_for("patient.step", step_id=_steps()[index - 1].id) if index else url_for("patient.start"),
+        returning=request.args.get("return") == "check",
+        questionnaire=questionnaire,
+        answers=answers,
+        stale=stale,
+        urgent=urgent,
+        urgent_level=get_ruleset().levels[1],
+        other_answers={k: v for k, v in answers.items() if questionnaire.questions[k].step != step.id},
+        orders=_orders(questionnaire),
+    )
+
+
+@bp.route("/check", methods=["GET", "POST"])
+def check():
+    draft = _draft()
+    if draft is None:
+        return _expired()
+    answers = draft["answers"]
+    missing = _first_incomplete(answers)
+    if missing is not None:
+        return redirect(url_for("patient.step", step_id=missing))
+    if request.method == "POST":
+        return redirect(url_for("patient.summary"))
+    questionnaire = get_ruleset().questionnaire
+    cleaned = questionnaire.clean(answers)
+    return render_template("patient/check.html", steps=_steps(), answers=cleaned, questionnaire=questionnaire)
+
+
+def _outcome_or_redirect(draft: dict):
+    answers = draft["answers"]
+    missing = _first_incomplete(answers)
+    if missing is not None:
+        return None, redirect(url_for("patient.step", step_id=missing))
+    return get_ruleset().evaluate(answers), None
+
+
+@bp.get("/summary")
+def summary():
+    draft = _draft()
+    if draft is None:
+        return _expired()
+    outcome, detour = _outcome_or_redirect(draft)
+    if detour is not None:
+        return detour
+    if outcome.level == get_ruleset().levels[0].id:
+        store.delete_draft(get_db(), draft["token"])
+        return _forget_draft(make_response(render_template("patient/emergency.html", outcome=outcome)))
+    return render_template("patient/summary.html", outcome=outcome, summary_html=_summary_html(outcome))
+
+
+def _summary_html(outcome) -> str:
+    """Render the summary itself: the part a patient reads, stored as is with a submission."""
+    return render_template("patient/_summary.html", outcome=outcome, ruleset=get_ruleset())
+
+
+@bp.route("/send", methods=["GET", "POST"])
+def send():
+    db = get_db()
+    form = SendForm()
+    if request.method == "POST" and form.key.data:
+        done = store.submission_by_key(db, form.key.data)
+        if done is not None:
+            session["sent_reference"] = done["reference"]
+            return _forget_draft(redirect(url_for("patient.done")))
+    draft = _draft()
+    if draft is None:
+        return _expired()
+    outcome, detour = _outcome_or_redirect(draft)
+    if detour is not None:
+        return detour
+    progress = dict(draft["progress"])
+    if not progress.get("send_key"):
+        progress["send_key"] = secrets.token_urlsafe(24)
+        store.save_draft(db, draft["token"], draft["answers"], progress)
+    if request.method == "GET":
+        form.key.data = progress["send_key"]
+        return render_template("patient/send.html", form=form)
+    form.key.data = progress["send_key"]
+    if not form.validate():
+        return render_template("patient/send.html", form=form), 400
+    return _store_submission(draft, outcome, form)
+
+
+def _store_submission(draft: dict, outcome, form: SendForm):
+    ruleset = get_ruleset()
+    reference, _ = store.insert_submission(
+        get_db(),
+        {
+            "idempotency_key": form.key.data,
+            "level": outcome.level,
+            "level_rank": ruleset.level(outcome.level).rank,
+            "topics": list(outcome.topics),
+            "answers": outcome.answers,
+            "outcome": outcome.to_dict(),
+            "summary_html": _summary_html(outcome),
+            "ruleset_version": ruleset.version,
+            "ruleset_hash": ruleset.hash,
+            "name": form.name.data,
+            "email": form.email.data or "",
+            "phone": form.phone.data or "",
+            "contact_method": form.contact_method.data,
+        },
+    )
+    store.delete_draft(get_db(), draft["token"])
+    session["sent_reference"] = reference
+    return _forget_draft(redirect(url_for("patient.done")))
+
+
+@bp.get("/done")
+def done():
+    reference = session.get("sent_reference")
+    if not reference:
+        return redirect(url_for("patient.start"))
+    return render_template("patient/done.html", reference=reference)
+
+
+@bp.post("/finish")
+def finish():
+    token = request.cookies.get(DRAFT_COOKIE)
+    if token:
+        store.delete_draft(get_db(), token)
+    return _forget_draft(redirect(url_for("patient.finished")))
+
+
+@bp.get("/finished")
+def finished():
+    return render_template("patient/finished.html")
+
+
+@bp.get("/topics")
+def topics():
+    ruleset = get_ruleset()
+    rules_by_topic: dict[str, list] = {}
+    for rule in ruleset.rules:
+        rules_by_topic.setdefault(rule.topic, []).append(rule)
+    return render_template("patient/topics.html", rules_by_topic=rules_by_topic)
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(exc: CSRFError):
+    """Never show a bare error page for an old form: show it again with the answers kept."""
+    if request.endpoint == "patient.step":
+        step_id = request.view_args.get("step_id", "")
+        draft = _draft()
+        if draft is None:
+            return _expired()
+        index = _step_index(step_id)
+        step = get_ruleset().questionnaire.steps[index]
+        questionnaire = get_ruleset().questionnaire
+        posted = _posted_answers(step, draft["answers"])
+        shown = tuple(q.id for q in questionnaire.shown_questions(step.id, posted))
+        form = step_form_class(questionnaire, step.id, shown)(formdata=None, data=_form_data(step, posted))
+        form.shown.data = " ".join(shown)
+        return _render_step(step, index, form, shown, posted, stale=True), 400
+    if request.endpoint == "patient.send":
+        form = SendForm()
+        form.consent.data = False
+        return render_template("patient/send.html", form=form, stale=True), 400
+    if request.blueprint == "patient":
+        return render_template("patient/stale.html"), 400
+    return render_template("errors/error.html", code=400), 400

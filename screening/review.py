@@ -1,0 +1,777 @@
+"""The clinic reviewers' workspace: sign-in, inbox, a submission, status and notes, export, audit, admin."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from datetime import date, timedelta
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from wtforms import (
+    BooleanField,
+    Form,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields import DateField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+
+from . import auth, get_db, get_ruleset, store
+
+bp = Blueprint("review", __name__)
+
+PUBLIC_ENDPOINTS = {"review.sign_in"}
+PAGE_SIZE = 50
+STATUS_LABELS = {"new": "New", "in_review": "In review", "contacted": "Contacted", "closed": "Closed"}
+TRANSITIONS = {
+    "new": ("in_review",),
+    "in_review": ("contacted",),
+    "contacted": ("closed", "in_review"),
+    "closed": ("in_review",),
+}
+AUDIT_ACTIONS = {
+    "view": "Viewed a submission",
+    "status": "Changed a status",
+    "note": "Added a note",
+    "export": "Exported submissions",
+    "signin": "Signed in",
+    "signout": "Signed out",
+    "signin_failed": "Failed sign-in",
+    "signin_throttled": "Throttled sign-in",
+    "reviewer_add": "Added a reviewer",
+    "reviewer_disable": "Disabled a reviewer",
+    "reviewer_enable": "Enabled a reviewer",
+    "reviewer_reset": "Reset a password",
+    "purge": "Purged old data",
+    "backup": "Backed up the database",
+    "seed": "Added demo data",
+}
+MAX_NOTE_LENGTH = 5000
+MIN_SEARCH_LENGTH = 3
+DATE_MESSAGE = "Enter a date like 2026-11-22."
+PHONE_LIKE = re.compile(r"^[\d\s()+.-]+$")
+
+
+# Forms
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """Return select options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class DayField(DateField):
+    """A date typed as YYYY-MM-DD (browsers show a date picker), with a message that shows the format."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(DATE_MESSAGE) from None
+
+
+class SignInForm(FlaskForm):
+    email = StringField("Email address", [InputRequired("Enter your email address."), Length(max=254)])
+    password = PasswordField("Password", [InputRequired("Enter your password."), Length(max=1024)])
+
+
+class InboxFilterForm(Form):
+    status = SelectField("Status", choices=choices([("", "Any status"), *STATUS_LABELS.items()]), default="")
+    level = SelectField("Level", choices=[], default="")
+    topic = SelectField("Topic", choices=[], default="")
+    date_from = DayField("Received from", [Optional()], format="%Y-%m-%d")
+    date_to = DayField("Received to", [Optional()], format="%Y-%m-%d")
+    q = StringField("Name, email, phone or reference", [Optional(), Length(max=200)])
+    order = SelectField(
+        "Order", choices=choices([("newest", "Newest first"), ("urgent", "Urgent first")]), default="newest"
+    )
+
+
+class AuditFilterForm(Form):
+    reviewer = SelectField("Reviewer", choices=[], default="")
+    action = SelectField("Action", choices=choices([("", "Any action"), *AUDIT_ACTIONS.items()]), default="")
+    reference = StringField("Submission reference", [Optional(), Length(max=64)])
+    date_from = DayField("From", [Optional()], format="%Y-%m-%d")
+    date_to = DayField("To", [Optional()], format="%Y-%m-%d")
+
+
+def _strip(value):
+    """Trim a note and count a line break as one character, as the browser's maxlength does."""
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(
+        "Add a note",
+        [
+            DataRequired("Write the note first."),
+            Length(max=MAX_NOTE_LENGTH, message=f"A note can be at most {MAX_NOTE_LENGTH:,} characters."),
+        ],
+        filters=[_strip],
+    )
+
+
+class StatusForm(FlaskForm):
+    from_status = HiddenField()
+    to_status = HiddenField()
+
+
+class AddReviewerForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        [
+            InputRequired("Enter the reviewer's email address."),
+            Email("Enter a valid email address."),
+            Length(max=254),
+        ],
+    )
+    is_admin = BooleanField("Administrator (can manage reviewers and read the audit log)")
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: nothing but the CSRF token."""
+
+
+# Access control: every page but the sign-in page needs a signed-in reviewer; admin pages need an admin.
+
+
+@bp.before_request
+def _require_sign_in():
+    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+        return auth.login_manager.unauthorized()
+    return None
+
+
+def admin_only(view):
+    """Refuse a view to reviewers who are not admins (403)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    wrapped.admin_only = True
+    return wrapped
+
+
+@bp.errorhandler(CSRFError)
+def _form_expired(exc):
+    return render_template("review/form_expired.html"), 400
+
+
+@bp.app_template_filter("utc")
+def _utc(timestamp: str, seconds: bool = False) -> str:
+    """Show a stored timestamp as '2026-11-22 13:45 UTC' (or with seconds)."""
+    return f"{timestamp[:10]} {timestamp[11 : 19 if seconds else 16]} UTC" if timestamp else ""
+
+
+@bp.context_processor
+def _review_globals() -> dict:
+    return {"status_labels": STATUS_LABELS}
+
+
+# Signing in and out
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("review.inbox"))
+    form = SignInForm()
+    failed = False
+    if form.validate_on_submit():
+        outcome = auth.attempt_sign_in(form.email.data, form.password.data, request.remote_addr or "unknown")
+        if outcome == "throttled":
+            return render_template("review/throttled.html"), 429
+        if outcome == "ok":
+            return redirect(auth.safe_next(request.args.get("next")))
+        failed = True
+    return render_template("review/sign_in.html", form=form, failed=failed)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    auth.sign_out()
+    flash("You have signed out.")
+    return redirect(url_for("review.sign_in"))
+
+
+# The inbox
+
+
+def levels_by_rank(ruleset) -> list:
+    """Return the rule set's levels, highest first (the urgent-first order)."""
+    return sorted(ruleset.levels, key=lambda level: level.rank, reverse=True)
+
+
+def _level_choices() -> list[tuple[str, str]]:
+    return [(level.id, level.label) for level in levels_by_rank(get_ruleset())]
+
+
+def _topic_choices() -> list[tuple[str, str]]:
+    return sorted(((topic.id, topic.title) for topic in get_ruleset().topics.values()), key=lambda c: c[1])
+
+
+def inbox_filter_form(args) -> InboxFilterForm:
+    """Return the inbox's filter form read from query arguments, with choices from the rule set."""
+    form = InboxFilterForm(args)
+    form.level.choices = choices([("", "Any level"), *_level_choices()])
+    form.topic.choices = choices([("", "Any topic"), *_topic_choices()])
+    return form
+
+
+def normalise_search(term: str) -> str:
+    """Return a search term as the `search` column holds it: lowercase, and a phone number as digits."""
+    term = " ".join(term.split()).lower()
+    if PHONE_LIKE.match(term) and sum(ch.isdigit() for ch in term) >= MIN_SEARCH_LENGTH:
+        return re.sub(r"\D", "", term)
+    return term
+
+
+def inbox_query(form: InboxFilterForm) -> store.InboxQuery:
+    """Turn a validated filter form into a store query; fields with errors do not filter."""
+    form.validate()
+    errors = form.errors
+
+    def value(name):
+        return "" if name in errors else (getattr(form, name).data or "")
+
+    term = value("q").strip()
+    search = normalise_search(term)
+    if term and len(search) < MIN_SEARCH_LENGTH:
+        form.q.errors = [*form.q.errors, f"Enter at least {MIN_SEARCH_LENGTH} characters to search."]
+        term = search = ""
+    date_from, date_to = value("date_from"), value("date_to")
+    return store.InboxQuery(
+        status=value("status"),
+        level=value("level"),
+        topic=value("topic"),
+        date_from=date_from.isoformat() if date_from else "",
+        date_to=date_to.isoformat() if date_to else "",
+        search=search,
+        reference=term.upper(),
+        urgent=value("order") == "urgent",
+        levels=tuple(level.id for level in levels_by_rank(get_ruleset())),
+    )
+
+
+def _encode_cursor(row: dict, urgent: bool) -> str:
+    keys = (row["level"], row["received"], str(row["id"])) if urgent else (row["received"], str(row["id"]))
+    return "~".join(keys)
+
+
+def _decode_cursor(text: str | None, urgent: bool, levels: tuple[str, ...]) -> tuple | None:
+    """Return the cursor in a page link, or None for a missing or malformed one (the first page)."""
+    parts = (text or "").split("~")
+    if len(parts) != (3 if urgent else 2) or not parts[-1].isdigit():
+        return None
+    if urgent and parts[0] not in levels:
+        return None
+    if not re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00", parts[-2]):
+        return None
+    return (*parts[:-1], int(parts[-1]))
+
+
+@bp.get("/")
+def inbox():
+    form = inbox_filter_form(request.args)
+    query = inbox_query(form)
+    after = _decode_cursor(request.args.get("after"), query.urgent, query.levels)
+    before = None if after else _decode_cursor(request.args.get("before"), query.urgent, query.levels)
+    db = get_db()
+    rows = store.inbox_page(db, query, cursor=after or before, newer=bool(before), limit=PAGE_SIZE + 1)
+    if before:
+        more_newer, more_older = len(rows) > PAGE_SIZE, True
+        rows = rows[-PAGE_SIZE:]
+    else:
+        more_newer, more_older = bool(after), len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+    filters = {k: v for k, v in request.args.items() if k not in ("after", "before") and v}
+    pages = {
+        "newer": url_for("review.inbox", **filters, before=_encode_cursor(rows[0], query.urgent))
+        if rows and more_newer
+        else None,
+        "older": url_for("review.inbox", **filters, after=_encode_cursor(rows[-1], query.urgent))
+        if rows and more_older
+        else None,
+        "first": url_for("review.inbox", **filters) if after or before else None,
+    }
+    return render_template(
+        "review/inbox.html",
+        form=form,
+        rows=[_inbox_row(row) for row in rows],
+        counts=store.status_counts(db),
+        filters=filters,
+        pages=pages,
+        export_url=url_for("review.export_csv", **filters),
+    )
+
+
+def _inbox_row(row: dict) -> dict:
+    ruleset = get_ruleset()
+    topics = [ruleset.topics[t].title if t in ruleset.topics else t for t in topic_ids(row["topics"])]
+    return {**row, "level_label": _level_label(row["level"]), "topic_titles": topics}
+
+
+def _level_label(level_id: str) -> str:
+    return next((level.label for level in get_ruleset().levels if level.id == level_id), level_id)
+
+
+def topic_ids(stored: str) -> list[str]:
+    """Return the topic ids of a submission's `topics` column (a JSON list, or ids joined by , ; or space)."""
+    stored = (stored or "").strip()
+    if stored.startswith("["):
+        return [str(topic) for topic in json.loads(stored)]
+    return [topic for topic in re.split(r"[,;\s]+", stored) if topic]
+
+
+# Overview: submissions per week by level and by topic
+
+
+@bp.get("/overview")
+def overview():
+    today = date.fromisoformat(store.now()[:10])
+    monday = today - timedelta(days=today.weekday())
+    weeks = [(monday - timedelta(weeks=11 - n)).isoformat() for n in range(12)]
+    ruleset = get_ruleset()
+    levels = [(level.id, level.label) for level in levels_by_rank(ruleset)]
+    topics = _topic_choices()
+    by_level, by_topic = store.weekly_counts(get_db(), weeks, [i for i, _ in levels], [i for i, _ in topics])
+    return render_template(
+        "review/overview.html",
+        weeks=weeks,
+        level_chart=stacked_chart(weeks, [(i, label, by_level[i]) for i, label in levels]),
+        topic_charts=[small_chart(weeks, label, by_topic[i]) for i, label in topics],
+        topics=[(label, by_topic[i]) for i, label in topics],
+        today=today.isoformat(),
+    )
+
+
+CHART = {"width": 640, "height": 240, "left": 44, "bottom": 36, "top": 12}
+
+
+def _ticks(top: int) -> list[int]:
+    """Return up to five round values from 0 to at least `top`, for a chart's axis."""
+    if top <= 0:
+        return [0]
+    raw = top / 4
+    step = next(s * 10**e for e in range(0, 9) for s in (1, 2, 5) if s * 10**e >= raw)
+    return [step * n for n in range(0, 5) if step * n <= top + step - 1][:5]
+
+
+def stacked_chart(weeks: list[str], series: list[tuple[str, str, list[int]]]) -> dict:
+    """Return the geometry of a stacked bar chart (one bar per week, one segment per series)."""
+    totals = [sum(counts[n] for _, _, counts in series) for n in range(len(weeks))]
+    ticks = _ticks(max(totals, default=0))
+    scale_top = max(ticks[-1], 1)
+    plot_height = CHART["height"] - CHART["bottom"] - CHART["top"]
+    slot = (CHART["width"] - CHART["left"]) / len(weeks)
+    bars = []
+    for n, week in enumerate(weeks):
+        y = CHART["height"] - CHART["bottom"]
+        segments = []
+        for index, (series_id, label, counts) in enumerate(series):
+            height = counts[n] / scale_top * plot_height
+            y -= height
+            segments.append(
+                {"series": series_id, "index": index, "label": label, "count": counts[n], "y": y, "h": height}
+            )
+        bars.append(
+            {"week": week, "x": CHART["left"] + n * slot + slot * 0.15, "w": slot * 0.7, "segments": segments}
+        )
+    axis = [{"value": t, "y": CHART["height"] - CHART["bottom"] - t / scale_top * plot_height} for t in ticks]
+    return {
+        **CHART,
+        "bars": bars,
+        "axis": axis,
+        "series": [(i, label) for i, label, _ in series],
+        "totals": totals,
+    }
+
+
+def small_chart(weeks: list[str], label: str, counts: list[int]) -> dict:
+    """Return the geometry of a small bar chart of one topic's weekly counts."""
+    width, height, base = 240, 64, 60
+    top = max(max(counts, default=0), 1)
+    slot = width / len(weeks)
+    bars = [
+        {"week": week, "count": count, "x": n * slot + 2, "w": slot - 4, "h": count / top * (base - 4)}
+        for n, (week, count) in enumerate(zip(weeks, counts, strict=True))
+    ]
+    for bar in bars:
+        bar["y"] = base - bar["h"]
+    return {
+        "label": label,
+        "width": width,
+        "height": height,
+        "base": base,
+        "bars": bars,
+        "top": max(counts, default=0),
+    }
+
+
+# A submission
+
+
+def _submission_or_404(reference: str) -> dict:
+    row = store.submission_for_review(get_db(), reference)
+    if row is None:
+        abort(404)
+    return row
+
+
+def answer_rows(questionnaire, answers: dict) -> list[dict]:
+    """Return each step's questions with the answers given, in questionnaire order (None: not asked)."""
+    steps = []
+    for step in questionnaire.steps:
+        items = []
+        for question in step.questions:
+            value = answers.get(question.id)
+            items.append(
+                {"id": question.id, "label": question.label, "answer": _answer_text(question, value)}
+            )
+        steps.append({"title": step.title, "items": items})
+    unknown = [qid for qid in answers if qid not in questionnaire.questions]
+    if unknown:
+        items = [{"id": qid, "label": qid, "answer": [json.dumps(answers[qid])]} for qid in unknown]
+        steps.append({"title": None, "items": items})
+    return steps
+
+
+def _answer_text(question, value) -> list[str] | None:
+    """Return the labels of an answer, None when the question was not asked."""
+    if value is None:
+        return None
+    if question.type == "number":
+        return [str(value)]
+    values = value if isinstance(value, list) else [value]
+    return [option.label if (option := question.option(v)) else str(v) for v in values]
+
+
+def _page_for(row: dict, note_form: NoteForm | None = None, status: int = 200):
+    ruleset = get_ruleset()
+    outcome = json.loads(row["outcome"])
+    notes, changes = store.submission_history(get_db(), row["id"])
+    topics = ruleset.topics
+    fired = [
+        {
+            **rule,
+            "level_label": _level_label(rule.get("level", "")),
+            "topic_title": topics[rule["topic"]].title
+            if rule.get("topic") in topics
+            else rule.get("topic", ""),
+        }
+        for rule in outcome.get("rules", [])
+    ]
+    page = render_template(
+        "review/submission.html",
+        row=row,
+        level_label=_level_label(row["level"]),
+        topic_titles=[topics[t].title if t in topics else t for t in topic_ids(row["topics"])],
+        steps=answer_rows(ruleset.questionnaire, json.loads(row["answers"])),
+        fired=fired,
+        notes=notes,
+        changes=changes,
+        next_statuses=TRANSITIONS.get(row["status"], ()),
+        note_form=note_form or NoteForm(),
+        action_form=ActionForm(),
+        same_ruleset=row["ruleset_hash"] == ruleset.hash,
+        current_version=ruleset.version,
+    )
+    return page, status
+
+
+@bp.get("/submissions/<reference>")
+def submission(reference: str):
+    row = _submission_or_404(reference)
+    store.record_audit(
+        get_db(), "view", reviewer_id=current_user.id, reviewer_email=current_user.email, reference=reference
+    )
+    return _page_for(row)
+
+
+@bp.post("/submissions/<reference>/status")
+def change_status(reference: str):
+    row = _submission_or_404(reference)
+    form = StatusForm()
+    form.validate_on_submit()
+    wanted, seen = form.to_status.data or "", form.from_status.data or ""
+    target = url_for("review.submission", reference=reference)
+    if seen != row["status"]:
+        current = STATUS_LABELS[row["status"]]
+        flash(
+            f"Someone changed the status to {current} while you were reading. Check it and try again.",
+            "error",
+        )
+    elif wanted not in TRANSITIONS[row["status"]]:
+        label = STATUS_LABELS.get(wanted, wanted or "nothing")
+        flash(f"A submission cannot move from {STATUS_LABELS[row['status']]} to {label}.", "error")
+    elif store.change_status(get_db(), row, current_user.record, seen, wanted):
+        flash(f"Status changed to {STATUS_LABELS[wanted]}.")
+    else:
+        flash("Someone changed the status while you were reading. Check and try again.", "error")
+    return redirect(target, code=303)
+
+
+@bp.post("/submissions/<reference>/notes")
+def add_note(reference: str):
+    row = _submission_or_404(reference)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _page_for(row, note_form=form, status=400)
+    store.add_note(get_db(), row, current_user.record, form.body.data)
+    flash("Note added.")
+    return redirect(url_for("review.submission", reference=reference, _anchor="notes"), code=303)
+
+
+# Export: the same rows for the web and the CLI
+
+
+CSV_FIXED = ("reference", "received", "status", "level", "topics", "ruleset_version")
+CSV_CONTACT = ("name", "email", "phone", "contact_method")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """Return a cell a spreadsheet will not run as a formula: a leading = + - @ tab or CR gets a quote."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def csv_header(questionnaire) -> list[str]:
+    """Return the export's columns: fixed ones, every question id in order, then contact details."""
+    return [*CSV_FIXED, *questionnaire.questions, *CSV_CONTACT]
+
+
+def csv_row(row: dict, questionnaire) -> list[str]:
+    """Return one submission as export cells, neutralised."""
+    answers = json.loads(row["answers"])
+    cells = [
+        row["reference"],
+        row["received"],
+        row["status"],
+        row["level"],
+        ";".join(topic_ids(row["topics"])),
+    ]
+    cells.append(row["ruleset_version"])
+    for qid in questionnaire.questions:
+        value = answers.get(qid)
+        cells.append(
+            "" if value is None else ";".join(map(str, value)) if isinstance(value, list) else str(value)
+        )
+    cells.extend(row[column] or "" for column in CSV_CONTACT)
+    return [neutralise(cell) for cell in cells]
+
+
+def csv_chunks(db, questionnaire, query: store.InboxQuery, progress=None) -> Iterator[str]:
+    """Yield the CSV text chunk by chunk (one keyset page at a time), RFC 4180 with CRLF line ends."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow([neutralise(cell) for cell in csv_header(questionnaire)])
+    yield flush()
+    for rows in store.iter_inbox(db, query):
+        writer.writerows(csv_row(row, questionnaire) for row in rows)
+        if progress:
+            progress(len(rows))
+        yield flush()
+
+
+def describe_filters(query: store.InboxQuery) -> str:
+    """Describe an export's filters for the audit log (never the search term: it may be a name)."""
+    parts = [
+        f"{name}={value}"
+        for name, value in (
+            ("status", query.status),
+            ("level", query.level),
+            ("topic", query.topic),
+            ("from", query.date_from),
+            ("to", query.date_to),
+        )
+        if value
+    ]
+    if query.search:
+        parts.append("search=(not recorded)")
+    return ", ".join(parts) or "all submissions"
+
+
+@bp.get("/export.csv")
+def export_csv():
+    form = inbox_filter_form(request.args)
+    query = inbox_query(form)
+    if form.errors or form.q.errors:
+        # Never export more than the reader asked for: send them back to fix the filters first.
+        flash("Fix the filters below before downloading.", "error")
+        return redirect(url_for("review.inbox", **request.args.to_dict()), code=303)
+    db = get_db()
+    store.record_audit(
+        db,
+        "export",
+        reviewer_id=current_user.id,
+        reviewer_email=current_user.email,
+        detail=describe_filters(query),
+    )
+    filename = f"submissions-{store.now()[:10]}.csv"
+    questionnaire = get_ruleset().questionnaire
+
+    def chunks() -> Iterator[str]:
+        # Flask closes the view's connection before streaming starts; this one lives while the body streams.
+        yield from csv_chunks(get_db(), questionnaire, query)
+
+    return Response(
+        stream_with_context(chunks()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+# Audit log (admins)
+
+
+def _audit_cursor(text: str | None) -> tuple[str, int] | None:
+    parts = (text or "").split("~")
+    if len(parts) == 2 and parts[1].isdigit() and re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00", parts[0]):
+        return parts[0], int(parts[1])
+    return None
+
+
+@bp.get("/audit")
+@admin_only
+def audit():
+    db = get_db()
+    form = AuditFilterForm(request.args)
+    people = [(str(row["id"]), row["email"]) for row in store.list_reviewers(db)]
+    form.reviewer.choices = choices([("", "Anyone"), *people])
+    form.validate()
+
+    def value(name):
+        return "" if name in form.errors else (getattr(form, name).data or "")
+
+    query = store.AuditQuery(
+        reviewer_id=int(value("reviewer")) if value("reviewer") else None,
+        action=value("action"),
+        reference=value("reference").strip(),
+        date_from=value("date_from").isoformat() if value("date_from") else "",
+        date_to=value("date_to").isoformat() if value("date_to") else "",
+    )
+    after = _audit_cursor(request.args.get("after"))
+    before = None if after else _audit_cursor(request.args.get("before"))
+    rows = store.audit_page(db, query, cursor=after or before, newer=bool(before), limit=PAGE_SIZE + 1)
+    if before:
+        more_newer, more_older, rows = len(rows) > PAGE_SIZE, True, rows[-PAGE_SIZE:]
+    else:
+        more_newer, more_older, rows = bool(after), len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    filters = {k: v for k, v in request.args.items() if k not in ("after", "before") and v}
+    pages = {
+        "newer": url_for("review.audit", **filters, before=f"{rows[0]['at']}~{rows[0]['id']}")
+        if rows and more_newer
+        else None,
+        "older": url_for("review.audit", **filters, after=f"{rows[-1]['at']}~{rows[-1]['id']}")
+        if rows and more_older
+        else None,
+    }
+    return render_template("review/audit.html", form=form, rows=rows, pages=pages, actions=AUDIT_ACTIONS)
+
+
+# Reviewer accounts (admins)
+
+
+def _admin_audit(action: str, target: dict | auth.NewAccount) -> None:
+    email = target.email if isinstance(target, auth.NewAccount) else target["email"]
+    store.record_audit(
+        get_db(),
+        action,
+        reviewer_id=current_user.id,
+        reviewer_email=current_user.email,
+        detail=f"reviewer {email}",
+    )
+
+
+def _reviewers_page(form: AddReviewerForm, status: int = 200):
+    rows = store.list_reviewers(get_db())
+    return render_template(
+        "review/reviewers.html", form=form, reviewers=rows, action_form=ActionForm()
+    ), status
+
+
+@bp.route("/admin/reviewers", methods=["GET", "POST"])
+@admin_only
+def reviewers():
+    form = AddReviewerForm()
+    if request.method == "GET":
+        return _reviewers_page(form)
+    if form.validate_on_submit():
+        try:
+            account = auth.create_account(form.email.data, is_admin=form.is_admin.data)
+        except auth.AccountError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            _admin_audit("reviewer_add", account)
+            return render_template("review/new_password.html", account=account, added=True)
+    return _reviewers_page(form, status=400)
+
+
+def _target_reviewer(reviewer_id: int) -> dict:
+    row = store.get_reviewer(get_db(), reviewer_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.post("/admin/reviewers/<int:reviewer_id>/disable")
+@admin_only
+def disable_reviewer(reviewer_id: int):
+    row = _target_reviewer(reviewer_id)
+    if row["id"] == current_user.id:
+        flash("You cannot disable your own account. Ask another admin.", "error")
+    else:
+        store.set_reviewer_active(get_db(), row["id"], False)
+        _admin_audit("reviewer_disable", row)
+        flash(f"{row['email']} is disabled and signed out.")
+    return redirect(url_for("review.reviewers"), code=303)
+
+
+@bp.post("/admin/reviewers/<int:reviewer_id>/enable")
+@admin_only
+def enable_reviewer(reviewer_id: int):
+    row = _target_reviewer(reviewer_id)
+    store.set_reviewer_active(get_db(), row["id"], True)
+    _admin_audit("reviewer_enable", row)
+    flash(f"{row['email']} can sign in again.")
+    return redirect(url_for("review.reviewers"), code=303)
+
+
+@bp.post("/admin/reviewers/<int:reviewer_id>/reset")
+@admin_only
+def reset_reviewer(reviewer_id: int):
+    row = _target_reviewer(reviewer_id)
+    account = auth.reset_password(row)
+    _admin_audit("reviewer_reset", row)
+    return render_template("review/new_password.html", account=account, added=False)
