@@ -33,8 +33,10 @@ def create_app(test_config: dict | None = None, default_env: str = "production")
     app = Flask(__name__, template_folder=settings["TEMPLATES_DIR"], instance_relative_config=False)
     app.config.update(settings)
     production = app.config["SCREENING_ENV"] == "production"
-    app.config.setdefault("SESSION_COOKIE_SECURE", production)
-    app.config.setdefault("DRAFT_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
+    # Flask's own default is False, so decide here unless the caller chose explicitly.
+    secure = settings.get("SESSION_COOKIE_SECURE", production)
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    app.config["DRAFT_COOKIE_SECURE"] = settings.get("DRAFT_COOKIE_SECURE", secure)
 
     _load_ruleset(app)
     _prepare_database(app)

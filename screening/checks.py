@@ -42,7 +42,8 @@ def check_rules_dir(rules_dir) -> Report:
     rules_dir = Path(rules_dir)
     ruleset, problems = load_with_problems(rules_dir)
     report = Report(errors=problems, ruleset=ruleset)
-    if ruleset is None:
+    if ruleset is None or problems:
+        # The static checks and cases need a sound rule set; loading errors come first.
         return report
     rules_file = Collector(display_name(rules_dir, "rules.yaml"), report.errors)
     questions_file = Collector(display_name(rules_dir, "questionnaire.yaml"), report.errors)

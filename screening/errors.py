@@ -15,7 +15,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "schema_type": ("'{key}' should be {expected}, found {found}", "Write {expected} here."),
     "schema_other": ("'{key}': {detail}", "See the README for this file's format."),
     "duplicate_id": (
-        "the {kind} id '{id}' is used twice (first on line {first})",
+        "this {kind} id is used twice (first on line {first})",
         "Give every {kind} its own id.",
     ),
     "unknown_question": (
@@ -66,7 +66,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Add for example 'min: 0' and 'max: 10'.",
     ),
     "exclusive_not_multi": (
-        "option '{option}' of question '{question}' is exclusive, but only multi questions can have one",
+        "option '{option}' is exclusive, but only multi questions can have one",
         "Remove 'exclusive: true', or make the question 'type: multi'.",
     ),
     "ordered_not_single": (
@@ -74,7 +74,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Remove 'ordered: true'.",
     ),
     "message_unknown_field": (
-        "message '{key}' uses {{{field}}}, which is not filled in",
+        "it uses {{{field}}}, which is not filled in",
         "Use only {allowed}.",
     ),
     "unknown_level": ("unknown level '{level}'", "Use one of the levels in rules.yaml: {levels}."),
@@ -86,33 +86,33 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "source '{source}' is cited but not declared{suggest}",
         "Declare it under 'sources:' in rules.yaml, or fix its spelling.",
     ),
-    "unused_source": ("source '{source}' is declared but no rule or card cites it", "Cite it, or remove it."),
+    "unused_source": ("it is declared, but no rule or card cites it", "Cite it, or remove it."),
     "unused_topic": (
-        "topic card '{topic}' is never shown by any rule",
+        "no rule shows this card",
         "Add a rule for it, or remove the card.",
     ),
     "unused_question": (
-        "question '{question}' is asked but no rule or question reads it",
+        "it is asked, but no rule or question reads it",
         "Use it in a rule, or add 'collected_for_reviewers: true' to say it is asked for the reviewers.",
     ),
     "always_without_when": (
-        "rule '{rule}' has no 'when' and is not marked 'always: true'",
+        "it has no 'when' and is not marked 'always: true'",
         "Add a 'when:' condition, or 'always: true' if it should show for everyone.",
     ),
     "always_with_when": (
-        "rule '{rule}' is marked 'always: true' but also has a 'when'",
+        "it is marked 'always: true' but also has a 'when'",
         "Remove one of them.",
     ),
     "never_fires": (
-        "rule '{rule}' can never fire: no valid answers make its condition true",
+        "it can never fire: no valid answers make its condition true",
         "Check the condition for options that contradict each other or questions hidden by it.",
     ),
     "always_fires": (
-        "rule '{rule}' fires for every valid set of answers",
+        "it fires for every valid set of answers",
         "Tighten its condition, or mark it 'always: true' and drop 'when' if that is the intent.",
     ),
     "search_too_large": (
-        "rule '{rule}' reads too many answers to check every combination ({count})",
+        "it reads too many answers to check every combination ({count})",
         "Split it into smaller rules.",
     ),
     "grade_too_high": (

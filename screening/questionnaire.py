@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .conditions import Compiler, Condition
 from .errors import Collector
@@ -226,17 +226,40 @@ def build(data: Mapping, collector: Collector) -> Questionnaire:
     messages = dict(data.get("messages", {}))
     _check_messages(data.get("messages", {}), collector)
     seen: dict[str, int] = {}
-    steps: list[Step] = []
-    known: dict[str, Question] = {}
+    built: list[tuple[str, Question, Mapping]] = []
     for step_data in data.get("steps", []):
-        questions = []
         for qdata in step_data.get("questions", []):
-            question = _question(qdata, step_data["id"], known, seen, collector)
+            question = _question(qdata, step_data["id"], seen, collector)
             if question is not None:
-                questions.append(question)
-                known[question.id] = question
-        steps.append(Step(step_data["id"], step_data["title"], step_data.get("intro", ""), tuple(questions)))
+                built.append((step_data["id"], question, qdata))
+    everything = {question.id: question for _, question, _ in built}
+    order = list(everything)
+    finished: dict[str, Question] = {}
+    for _, question, qdata in built:
+        if "show_when" in qdata:
+            question = _with_show_when(question, qdata, everything, order, collector)
+        finished[question.id] = question
+    steps = [
+        Step(
+            step_data["id"],
+            step_data["title"],
+            step_data.get("intro", ""),
+            tuple(q for sid, q, _ in built if sid == step_data["id"] for q in [finished[q.id]]),
+        )
+        for step_data in data.get("steps", [])
+    ]
     return Questionnaire(steps, messages)
+
+
+def _with_show_when(question: Question, qdata: Mapping, everything: dict, order: list, collector) -> Question:
+    """Compile a question's show_when; it may only read questions asked before it."""
+    subject = f"question '{question.id}'"
+    line = qdata.line_of("show_when")
+    condition = Compiler(everything, collector, subject).compile(qdata["show_when"], line)
+    earlier = set(order[: order.index(question.id)])
+    for other in sorted(condition.questions() - earlier):
+        collector.add("show_when_order", line, subject, question=question.id, other=other)
+    return replace(question, show_when=condition, show_when_data=_plain(qdata["show_when"]))
 
 
 def _check_messages(messages: Mapping, collector: Collector) -> None:
@@ -255,7 +278,7 @@ def _check_messages(messages: Mapping, collector: Collector) -> None:
                 )
 
 
-def _question(qdata: Mapping, step_id: str, known: dict, seen: dict, collector: Collector) -> Question | None:
+def _question(qdata: Mapping, step_id: str, seen: dict, collector: Collector) -> Question | None:
     qid, qtype, line = qdata["id"], qdata["type"], qdata.line
     subject = f"question '{qid}'"
     if qid in seen:
@@ -267,14 +290,6 @@ def _question(qdata: Mapping, step_id: str, known: dict, seen: dict, collector: 
         for o in qdata.get("options", [])
     )
     _check_options(qdata, qid, qtype, options, subject, collector)
-    show_when = None
-    if "show_when" in qdata:
-        show_when = Compiler(known, collector, subject).compile(
-            qdata["show_when"], qdata.line_of("show_when")
-        )
-        later = show_when.questions() - set(known)
-        for other in sorted(later):
-            collector.add("show_when_order", qdata.line_of("show_when"), subject, question=qid, other=other)
     return Question(
         id=qid,
         type=qtype,
@@ -287,8 +302,6 @@ def _question(qdata: Mapping, step_id: str, known: dict, seen: dict, collector: 
         max=qdata.get("max"),
         min_label=qdata.get("min_label", ""),
         max_label=qdata.get("max_label", ""),
-        show_when=show_when,
-        show_when_data=_plain(qdata.get("show_when")),
         step=step_id,
         collected_for_reviewers=bool(qdata.get("collected_for_reviewers", False)),
         _by_id={option.id: option for option in options},

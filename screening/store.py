@@ -210,7 +210,8 @@ def create_draft(db: sqlite_utils.Database, ttl_hours: int) -> str:
     token = secrets.token_urlsafe(32)
     at = now()
     db.execute(
-        "INSERT INTO drafts (token, answers, progress, created, updated, expires) VALUES (?, '{}', '{}', ?, ?, ?)",
+        "INSERT INTO drafts (token, answers, progress, created, updated, expires) "
+        "VALUES (?, '{}', '{}', ?, ?, ?)",
         [token, at, at, _later(at, hours=ttl_hours)],
     )
     db.conn.commit()
