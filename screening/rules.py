@@ -134,6 +134,7 @@ class RuleSet:
         self._always = [r for r in rules if r.always]
         self._tested = [(r, r.when.test) for r in rules if not r.always and r.when is not None]
         self._order = {r.id: index for index, r in enumerate(rules)}
+        self._question_order = {qid: index for index, qid in enumerate(questionnaire.questions)}
 
     def level(self, level_id: str) -> Level:
         return self._levels[level_id]
@@ -171,7 +172,7 @@ class RuleSet:
             answer = answers[leaf.question]
             labels = question.answer_labels(_matched_part(leaf, answer))
             reasons.append(Reason(question.id, question.short, answer, labels))
-        return tuple(reasons)
+        return tuple(sorted(reasons, key=lambda reason: self._question_order[reason.question]))
 
 
 def _matched_part(leaf, answer):
