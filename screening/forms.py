@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectMultipleField, StringField
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -24,7 +24,7 @@ class ChoiceField(RadioField):
         self.not_a_choice = not_a_choice
 
     def pre_validate(self, form) -> None:
-        if self.data is not None and not any(self.data == value for value, _ in self.choices):
+        if self.data is not None and not any(self.data == choice.value for choice in self.choices):
             raise StopValidation(self.not_a_choice)
 
 
@@ -39,7 +39,7 @@ class MultiChoiceField(SelectMultipleField):
         self.not_a_choice = not_a_choice
 
     def pre_validate(self, form) -> None:
-        values = {value for value, _ in self.choices}
+        values = {choice.value for choice in self.choices}
         if any(item not in values for item in self.data or []):
             raise StopValidation(self.not_a_choice)
 
@@ -77,14 +77,14 @@ def _field(questionnaire: Questionnaire, question: Question):
     not_a_choice = questionnaire.messages["not_a_choice"]
     validators = [_AnswerRules(questionnaire, question)]
     if question.type == "multi":
-        choices = [(o.id, o.label) for o in question.options]
+        choices = [SelectChoice(o.id, o.label) for o in question.options]
         return MultiChoiceField(
             question.label, choices=choices, validators=validators, not_a_choice=not_a_choice
         )
     if question.type == "number":
-        choices = [(str(n), str(n)) for n in range(question.min, question.max + 1)]
+        choices = [SelectChoice(str(n), str(n)) for n in range(question.min, question.max + 1)]
         return ChoiceField(question.label, choices=choices, validators=validators, not_a_choice=not_a_choice)
-    choices = [(o.id, o.label) for o in question.options]
+    choices = [SelectChoice(o.id, o.label) for o in question.options]
     return ChoiceField(question.label, choices=choices, validators=validators, not_a_choice=not_a_choice)
 
 
@@ -166,7 +166,7 @@ class SendForm(FlaskForm):
     phone = StringField("phone", validators=[_phone])
     contact_method = ChoiceField(
         "contact_method",
-        choices=[("phone", "phone"), ("email", "email")],
+        choices=[SelectChoice("phone"), SelectChoice("email")],
         validators=[_method],
         not_a_choice="method_required",
     )

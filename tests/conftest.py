@@ -49,6 +49,91 @@ def runner(app):
 
 # --- patient-side fixtures ------------------------------------------------------------------------
 
+DEFAULT_ANSWERS = {  # the defaults of CLINICAL.md's worked examples
+    "emergency_signs": ["none"],
+    "major_trauma": "no",
+    "warning_signs": ["none"],
+    "age_band": "50_to_64",
+    "duration": "3_to_6_months",
+    "pain_location": "back",
+    "impact": 5,
+    "diagnosis": ["not_told"],
+    "imaging": "mri",
+    "prior_surgery": "no",
+    "bone_health": "no",
+    "treatments_tried": ["physical_therapy"],
+    "treatment_duration": "6_to_12_weeks",
+    "treatment_helped": "a_little",
+    "health_factors": ["none"],
+}
+
+
+def page(response):
+    """Return the response's HTML parsed with BeautifulSoup."""
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def text_of(response) -> str:
+    return " ".join(page(response).get_text(" ").split())
+
+
+class Patient:
+    """Drive the questionnaire through the test client as a browser without JavaScript would."""
+
+    def __init__(self, client, ruleset):
+        self.client = client
+        self.ruleset = ruleset
+
+    def token(self, url: str) -> str:
+        found = page(self.client.get(url)).find("input", attrs={"name": "csrf_token"})
+        return found["value"]
+
+    def start(self):
+        return self.client.post("/start", data={"csrf_token": self.token("/")})
+
+    def step_data(self, step_id: str, answers: dict, extra: dict | None = None) -> dict:
+        """Return the form data a browser posts for a step: its shown questions' answers."""
+        questionnaire = self.ruleset.questionnaire
+        step = questionnaire.step(step_id)
+        shown = [q.id for q in questionnaire.shown_questions(step_id, answers)]
+        data = {"csrf_token": self.token(f"/step/{step_id}"), "shown": " ".join(shown)}
+        for question in step.questions:
+            if question.id in shown and question.id in answers:
+                value = answers[question.id]
+                data[question.id] = [str(v) for v in value] if isinstance(value, list) else str(value)
+        data.update(extra or {})
+        return data
+
+    def answer(self, step_id: str, answers: dict, extra: dict | None = None, query: str = ""):
+        return self.client.post(f"/step/{step_id}{query}", data=self.step_data(step_id, answers, extra))
+
+    def complete(self, answers: dict):
+        """Answer every step; return the last response (the check page redirect or the emergency page)."""
+        self.start()
+        response = None
+        for step in self.ruleset.questionnaire.steps:
+            response = self.answer(step.id, answers)
+            if response.status_code != 302:
+                return response
+        return response
+
+    def summary(self, diff: dict):
+        self.complete({**DEFAULT_ANSWERS, **diff})
+        return self.client.get("/summary")
+
+    def send(self, **fields):
+        key = page(self.client.get("/send")).find("input", attrs={"name": "key"})["value"]
+        data = {"csrf_token": self.token("/send"), "key": key}
+        data.update(fields)
+        return self.client.post("/send", data=data)
+
+
+@pytest.fixture
+def patient(client, ruleset):
+    return Patient(client, ruleset)
+
 
 # --- reviewer-side fixtures -----------------------------------------------------------------------
 
