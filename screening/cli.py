@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, NoAppException
 
 from . import StartupError, config, create_app, store
 
@@ -18,7 +18,7 @@ def _make_app():
     try:
         return create_app()
     except StartupError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise NoAppException(str(exc)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_make_app, add_default_commands=True, add_version_option=False)
