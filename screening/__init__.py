@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import threading
 
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFProtect
@@ -107,19 +109,38 @@ def _register_hooks(app: Flask) -> None:
         return render_template("errors/error.html", code=500), 500
 
 
-def get_db():
-    """Return this request's database connection, opening it on first use."""
-    if "db" not in g:
-        from flask import current_app
+_connections = threading.local()
 
-        g.db = store.connect(current_app.config["DATABASE"])
-    return g.db
+
+def get_db():
+    """Return this thread's database connection, reused across requests (one per worker thread)."""
+    from flask import current_app
+
+    path = current_app.config["DATABASE"]
+    cached = getattr(_connections, "db", None)
+    if cached is None or _connections.key != (os.getpid(), path):
+        if cached is not None and _connections.key[0] == os.getpid():
+            cached.close()
+        _connections.db = store.connect(path)
+        _connections.key = (os.getpid(), path)
+    g.db_used = True
+    return _connections.db
 
 
 def _close_db(exc: BaseException | None = None) -> None:
-    db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    """Leave no transaction open between requests; the connection itself is kept for the next one."""
+    if g.pop("db_used", False):
+        db = _connections.db
+        if db.conn.in_transaction:
+            db.conn.rollback()
+
+
+def close_db_connections() -> None:
+    """Close this thread's cached connection (tests and commands that remove the database call this)."""
+    cached = getattr(_connections, "db", None)
+    if cached is not None:
+        cached.close()
+        _connections.db = None
 
 
 def get_ruleset():

@@ -306,8 +306,8 @@ def _store_submission(draft: dict, outcome, form: SendForm):
             "phone": form.phone.data or "",
             "contact_method": form.contact_method.data,
         },
+        draft_token=draft["token"],
     )
-    store.delete_draft(get_db(), draft["token"])
     session["sent_reference"] = reference
     return _forget_draft(redirect(url_for("patient.done")))
 

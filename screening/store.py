@@ -22,6 +22,18 @@ BUSY_TIMEOUT_MS = 5000
 migrations = Migrations("screening")
 
 
+def _rows(db: sqlite_utils.Database, sql: str, params: list | tuple = ()) -> Iterator[dict]:
+    """Run a read and return its rows as dicts.
+
+    Plain cursor reads: sqlite-utils' `db.query()` wraps each read in a savepoint that stays open
+    until its generator is used up, which costs a sync-like release per request and can hold a
+    read transaction open by accident.
+    """
+    cursor = db.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return iter([dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+
+
 def now() -> str:
     """Return the current time as an ISO-8601 UTC string (sorts as text)."""
     return datetime.now(UTC).isoformat(timespec="microseconds")
@@ -230,7 +242,7 @@ def get_draft(db: sqlite_utils.Database, token: str | None) -> dict | None:
     """Return the draft's answers and progress, or None when it is missing or has expired."""
     if not token:
         return None
-    row = next(db.query("SELECT * FROM drafts WHERE token = ?", [token]), None)
+    row = next(_rows(db, "SELECT * FROM drafts WHERE token = ?", [token]), None)
     if row is None:
         return None
     if row["expires"] <= now():
@@ -269,15 +281,17 @@ def new_reference() -> str:
 
 def submission_by_key(db: sqlite_utils.Database, idempotency_key: str) -> dict | None:
     return next(
-        db.query("SELECT id, reference FROM submissions WHERE idempotency_key = ?", [idempotency_key]), None
+        _rows(db, "SELECT id, reference FROM submissions WHERE idempotency_key = ?", [idempotency_key]), None
     )
 
 
-def insert_submission(db: sqlite_utils.Database, submission: dict) -> tuple[str, bool]:
-    """Store one submission and its topics in one short transaction; return (reference, newly stored).
+def insert_submission(
+    db: sqlite_utils.Database, submission: dict, *, draft_token: str = ""
+) -> tuple[str, bool]:
+    """Store one submission and its topics, and delete its draft, in one short transaction.
 
-    A second call with the same idempotency key (a double click, a retried POST) stores nothing and
-    returns the first one's reference.
+    Return (reference, newly stored). A second call with the same idempotency key (a double click, a
+    retried POST) stores nothing and returns the first one's reference.
     """
     at = now()
     for _ in range(10):
@@ -313,6 +327,8 @@ def insert_submission(db: sqlite_utils.Database, submission: dict) -> tuple[str,
                     "INSERT INTO submission_topics (submission_id, topic, received) VALUES (?, ?, ?)",
                     [(cursor.lastrowid, topic, at) for topic in submission["topics"]],
                 )
+                if draft_token:
+                    db.conn.execute("DELETE FROM drafts WHERE token = ?", [draft_token])
             return reference, True
         except sqlite3.IntegrityError as exc:
             if "reference" not in str(exc):
@@ -363,7 +379,7 @@ def _immediate(db: sqlite_utils.Database) -> Iterator[None]:
 
 
 def _one(db: sqlite_utils.Database, sql: str, params: list | tuple = ()) -> dict | None:
-    return next(db.query(sql, params), None)
+    return next(_rows(db, sql, params), None)
 
 
 @migrations()
@@ -452,6 +468,13 @@ def m002_reviewer_inbox(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_drop_unused_indexes(db: sqlite_utils.Database) -> None:
+    """Drop two indexes no query uses (urgent-first reads `level`), so each submission writes less."""
+    db.execute("DROP INDEX IF EXISTS submissions_rank_received")
+    db.execute("DROP INDEX IF EXISTS submissions_status_rank_received")
+
+
 # Reviewers
 
 
@@ -481,7 +504,7 @@ def find_reviewer(db: sqlite_utils.Database, email: str) -> dict | None:
 
 def list_reviewers(db: sqlite_utils.Database) -> list[dict]:
     """Return every reviewer, admins first, then by email."""
-    return list(db.query("SELECT * FROM reviewers ORDER BY is_admin DESC, email"))
+    return list(_rows(db, "SELECT * FROM reviewers ORDER BY is_admin DESC, email"))
 
 
 def count_reviewers(db: sqlite_utils.Database) -> int:
@@ -666,7 +689,8 @@ def audit_page(
         params.extend(cursor)
     direction = "ASC" if newer else "DESC"
     rows = list(
-        db.query(
+        _rows(
+            db,
             f"SELECT * FROM audit WHERE {' AND '.join(where) or '1'} "  # noqa: S608 (fixed column names only)
             f"ORDER BY at {direction}, id {direction} LIMIT ?",
             [*params, limit],
@@ -690,7 +714,8 @@ def submission_for_review(db: sqlite_utils.Database, reference: str) -> dict | N
 def submission_history(db: sqlite_utils.Database, submission_id: int) -> tuple[list[dict], list[dict]]:
     """Return the submission's notes and status changes, oldest first, with their authors' emails."""
     notes = list(
-        db.query(
+        _rows(
+            db,
             "SELECT n.id, n.created, n.body, r.email AS author "
             "FROM notes n JOIN reviewers r ON r.id = n.reviewer_id "
             "WHERE n.submission_id = ? ORDER BY n.created, n.id",
@@ -698,7 +723,8 @@ def submission_history(db: sqlite_utils.Database, submission_id: int) -> tuple[l
         )
     )
     changes = list(
-        db.query(
+        _rows(
+            db,
             "SELECT c.id, c.at, c.from_status, c.to_status, r.email AS author FROM status_changes c "
             "JOIN reviewers r ON r.id = c.reviewer_id WHERE c.submission_id = ? ORDER BY c.at, c.id",
             [submission_id],
@@ -906,7 +932,7 @@ def _ordered(
         f"SELECT {select} FROM {source} WHERE {' AND '.join(where) or '1'} "  # noqa: S608 (no values inlined)
         f"ORDER BY {received} {direction}, {key} {direction} LIMIT ?"
     )
-    rows = list(db.query(sql, [*params, limit]))
+    rows = list(_rows(db, sql, [*params, limit]))
     return rows[::-1] if newer else rows
 
 
@@ -927,7 +953,7 @@ def status_counts(db: sqlite_utils.Database) -> dict[str, int]:
     """Return how many submissions have each status (from the trigger-kept counters)."""
     counts = dict.fromkeys(STATUSES, 0)
     counts.update(
-        {row["status"]: row["n"] for row in db.query("SELECT status, n FROM submission_status_counts")}
+        {row["status"]: row["n"] for row in _rows(db, "SELECT status, n FROM submission_status_counts")}
     )
     return counts
 

@@ -11,12 +11,24 @@ from engine_fixtures import edit, write_rules
 from screening.cli import cli
 
 DEFAULTS = {
-    "emergency_signs": ["none"], "major_trauma": "no", "warning_signs": ["none"], "age_band": "50_to_64",
-    "duration": "3_to_6_months", "pain_location": "back", "impact": 5, "diagnosis": ["not_told"],
-    "imaging": "mri", "prior_surgery": "no", "bone_health": "no", "treatments_tried": ["physical_therapy"],
-    "treatment_duration": "6_to_12_weeks", "treatment_helped": "a_little", "health_factors": ["none"],
-    "walking_pattern": "no", "sudden_pain_minor_event": "no",
-}  # fmt: skip
+    "emergency_signs": ["none"],
+    "major_trauma": "no",
+    "warning_signs": ["none"],
+    "age_band": "50_to_64",
+    "duration": "3_to_6_months",
+    "pain_location": "back",
+    "impact": 5,
+    "diagnosis": ["not_told"],
+    "imaging": "mri",
+    "prior_surgery": "no",
+    "bone_health": "no",
+    "treatments_tried": ["physical_therapy"],
+    "treatment_duration": "6_to_12_weeks",
+    "treatment_helped": "a_little",
+    "health_factors": ["none"],
+    "walking_pattern": "no",
+    "sudden_pain_minor_event": "no",
+}
 
 EXAMPLES = [
     ({"emergency_signs": ["bladder_change"]}, "emergency", ["safety"]),
@@ -117,9 +129,14 @@ def test_evaluate_reads_a_file(run, tmp_path):
     path.write_text(json.dumps(DEFAULTS))
     result = run("rules", "evaluate", str(path))
     assert json.loads(result.stdout)["rules"] == [
-        {"id": "what-miss-can-do", "level": "info", "topic": "benefits-and-limits",
-         "title": "What small-cut spine surgery can and cannot do", "reasons": []}
-    ]  # fmt: skip
+        {
+            "id": "what-miss-can-do",
+            "level": "info",
+            "topic": "benefits-and-limits",
+            "title": "What small-cut spine surgery can and cannot do",
+            "reasons": [],
+        }
+    ]
 
 
 @pytest.mark.parametrize(

@@ -57,27 +57,52 @@ def test_every_patient_page_is_well_formed(patient, client):
 @pytest.mark.parametrize(
     ("step", "change", "field", "message"),
     [
-        ("safety", {"emergency_signs": None}, "emergency_signs",
-         'Choose at least one answer. If none of them fit, choose "None of these".'),
+        (
+            "safety",
+            {"emergency_signs": None},
+            "emergency_signs",
+            'Choose at least one answer. If none of them fit, choose "None of these".',
+        ),
         ("safety", {"major_trauma": None}, "major_trauma", "Choose an answer."),
-        ("safety", {"warning_signs": ["none", "fever"]}, "warning_signs",
-         'You chose "None of these" and other answers too. Choose "None of these" alone, or untick it.'),
+        (
+            "safety",
+            {"warning_signs": ["none", "fever"]},
+            "warning_signs",
+            'You chose "None of these" and other answers too. Choose "None of these" alone, or untick it.',
+        ),
         ("safety", {"major_trauma": "maybe"}, "major_trauma", "Choose one of the answers on the list."),
-        ("safety", {"emergency_signs": ["none", "hacked"]}, "emergency_signs", "Choose one of the answers on the list."),
+        (
+            "safety",
+            {"emergency_signs": ["none", "hacked"]},
+            "emergency_signs",
+            "Choose one of the answers on the list.",
+        ),
         ("about", {"impact": None}, "impact", "Choose a number from 0 to 10."),
         ("about", {"impact": "11"}, "impact", "Choose one of the answers on the list."),
         ("about", {"impact": "-1"}, "impact", "Choose one of the answers on the list."),
         ("about", {"age_band": "<script>"}, "age_band", "Choose one of the answers on the list."),
-        ("told", {"diagnosis": ["not_told", "stenosis"]}, "diagnosis",
-         'You chose "I have not been told what is causing it" and other answers too. '
-         'Choose "I have not been told what is causing it" alone, or untick it.'),
-        ("treatments", {"treatments_tried": ["nothing", "injection"]}, "treatments_tried",
-         'You chose "Nothing yet" and other answers too. Choose "Nothing yet" alone, or untick it.'),
+        (
+            "told",
+            {"diagnosis": ["not_told", "stenosis"]},
+            "diagnosis",
+            'You chose "I have not been told what is causing it" and other answers too. '
+            'Choose "I have not been told what is causing it" alone, or untick it.',
+        ),
+        (
+            "treatments",
+            {"treatments_tried": ["nothing", "injection"]},
+            "treatments_tried",
+            'You chose "Nothing yet" and other answers too. Choose "Nothing yet" alone, or untick it.',
+        ),
         ("treatments", {"treatment_helped": None}, "treatment_helped", "Choose an answer."),
-        ("health", {"health_factors": None}, "health_factors",
-         'Choose at least one answer. If none of them fit, choose "None of these".'),
+        (
+            "health",
+            {"health_factors": None},
+            "health_factors",
+            'Choose at least one answer. If none of them fit, choose "None of these".',
+        ),
     ],
-)  # fmt: skip
+)
 def test_step_validation_messages(patient, app, step, change, field, message):
     patient.start()
     for earlier in patient.ruleset.questionnaire.steps:
@@ -116,17 +141,26 @@ CONTACT = {
     [
         ({"name": "   "}, {"name": "Enter your name."}),
         ({"name": "x" * 101}, {"name": "Your name must be 100 letters or fewer."}),
-        ({"email": "", "phone": ""}, {"contact_method": "Give us a phone number or an email address, so we can reach you."}),
+        (
+            {"email": "", "phone": ""},
+            {"contact_method": "Give us a phone number or an email address, so we can reach you."},
+        ),
         ({"email": "ann@"}, {"email": "Enter an email address like name@example.com."}),
         ({"phone": "call me"}, {"phone": "Enter a phone number with 7 to 20 digits, like 555 010 0199."}),
         ({"phone": "123"}, {"phone": "Enter a phone number with 7 to 20 digits, like 555 010 0199."}),
         ({"contact_method": ""}, {"contact_method": "Choose how you would like us to contact you."}),
         ({"contact_method": "fax"}, {"contact_method": "Choose how you would like us to contact you."}),
-        ({"contact_method": "phone"}, {"contact_method": "You chose phone. Enter your phone number, or choose email."}),
-        ({"email": "", "phone": "555 010 0199"}, {"contact_method": "You chose email. Enter your email address, or choose phone."}),
+        (
+            {"contact_method": "phone"},
+            {"contact_method": "You chose phone. Enter your phone number, or choose email."},
+        ),
+        (
+            {"email": "", "phone": "555 010 0199"},
+            {"contact_method": "You chose email. Enter your email address, or choose phone."},
+        ),
         ({"consent": ""}, {"consent": "Tick the box to say we may send your answers to the clinic."}),
     ],
-)  # fmt: skip
+)
 def test_send_form_messages_and_nothing_stored(patient, app, change, errors):
     patient.summary({})
     data = {k: v for k, v in {**CONTACT, **change}.items() if v != ""}

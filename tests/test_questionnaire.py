@@ -121,13 +121,33 @@ def test_hidden_questions_are_never_required(ruleset):
 def test_every_question_and_option_of_the_brief_is_there(ruleset):
     questions = ruleset.questionnaire.questions
     assert list(questions) == [
-        "emergency_signs", "major_trauma", "warning_signs", "age_band", "duration", "pain_location",
-        "walking_pattern", "impact", "diagnosis", "imaging", "prior_surgery", "bone_health",
-        "sudden_pain_minor_event", "treatments_tried", "treatment_duration", "treatment_helped", "health_factors",
-    ]  # fmt: skip
+        "emergency_signs",
+        "major_trauma",
+        "warning_signs",
+        "age_band",
+        "duration",
+        "pain_location",
+        "walking_pattern",
+        "impact",
+        "diagnosis",
+        "imaging",
+        "prior_surgery",
+        "bone_health",
+        "sudden_pain_minor_event",
+        "treatments_tried",
+        "treatment_duration",
+        "treatment_helped",
+        "health_factors",
+    ]
     assert [o.id for o in questions["diagnosis"].options] == [
-        "herniated_disc", "stenosis", "degenerative_disc", "fracture", "instability", "other", "not_told",
-    ]  # fmt: skip
+        "herniated_disc",
+        "stenosis",
+        "degenerative_disc",
+        "fracture",
+        "instability",
+        "other",
+        "not_told",
+    ]
     exclusive = {q.id: [o.id for o in q.exclusive_options] for q in questions.values() if q.exclusive_options}
     assert exclusive == {
         "emergency_signs": ["none"],

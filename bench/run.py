@@ -1,0 +1,520 @@
+"""`make bench`: measure the figures of DESIGN.md, each beside a baseline measured in the same run.
+
+    .venv/bin/python bench/run.py                 # everything (the inbox and export seed 1,000,000 rows once)
+    .venv/bin/python bench/run.py --quick         # smaller sizes and shorter runs, for a smoke test
+    .venv/bin/python bench/run.py --only engine,page
+
+Prints one line per figure (value, baseline, ratio, target, PASS/FAIL), saves bench/results/*.json,
+and exits 1 when a figure fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import timeit
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+from journey import complete_and_send, gunicorn  # noqa: E402
+
+from screening import store  # noqa: E402
+from screening.rules import load_ruleset  # noqa: E402
+
+RESULTS: list[dict] = []
+SECRET = "bench-secret-key-0123456789abcdef"
+
+
+def report(name: str, value: float, unit: str, baseline: float | None, target: str, ok: bool, note: str = ""):
+    ratio = f"{value / baseline:6.2f}x" if baseline else "      -"
+    base = f"{baseline:10.2f}" if baseline is not None else "         -"
+    print(
+        f"{'PASS' if ok else 'FAIL'}  {name:<46} {value:10.2f} {unit:<6} baseline {base}  ratio {ratio}  "
+        f"target {target}  {note}",
+        flush=True,
+    )
+    RESULTS.append(
+        {
+            "name": name,
+            "value": value,
+            "unit": unit,
+            "baseline": baseline,
+            "target": target,
+            "ok": ok,
+            "note": note,
+        }
+    )
+
+
+# --- the rule engine ------------------------------------------------------------------------------
+
+
+def random_answers(questionnaire, rng: random.Random) -> dict:
+    answers: dict = {}
+    for q in questionnaire.questions.values():
+        if q.show_when is not None and not q.show_when.test(answers):
+            continue
+        if q.type == "number":
+            answers[q.id] = rng.randint(q.min, q.max)
+        elif q.type == "single":
+            answers[q.id] = rng.choice(q.options).id
+        else:
+            plain = [o.id for o in q.options if not o.exclusive]
+            exclusive = [o.id for o in q.options if o.exclusive]
+            if exclusive and rng.random() < 0.5:
+                answers[q.id] = [exclusive[0]]
+            else:
+                answers[q.id] = rng.sample(plain, rng.randint(1, min(3, len(plain))))
+    return answers
+
+
+def per_call(fn, items, repeat: int = 5) -> float:
+    """Return the best mean seconds per call of fn over items."""
+    best = min(timeit.repeat(lambda: [fn(item) for item in items], number=1, repeat=repeat))
+    return best / len(items)
+
+
+def calibration() -> float:
+    """Seconds per call of a fixed pure-Python workload: the engine figures' baseline."""
+    data = {f"k{i}": i for i in range(20)}
+
+    def work(_):
+        return sum(1 for k, v in data.items() if v % 3 == 0 and k)
+
+    return per_call(work, range(2000))
+
+
+def generated_rules(questionnaire, count: int, rng: random.Random) -> str:
+    """Return rules.yaml text with `count` random rules over the shipped questionnaire."""
+
+    def leaf():
+        q = rng.choice(list(questionnaire.questions.values()))
+        if q.type == "number":
+            return {"question": q.id, rng.choice(["at_least", "at_most"]): rng.randint(q.min, q.max)}
+        ids = [o.id for o in q.options]
+        if q.type == "multi":
+            return {"question": q.id, "has_any": rng.sample(ids, min(2, len(ids)))}
+        if q.ordered and rng.random() < 0.5:
+            return {"question": q.id, "at_least": rng.choice(ids)}
+        return {"question": q.id, "in": rng.sample(ids, min(2, len(ids)))}
+
+    def condition(depth=0):
+        roll = rng.random()
+        if depth < 2 and roll < 0.4:
+            return {rng.choice(["all", "any"]): [condition(depth + 1) for _ in range(rng.randint(2, 3))]}
+        if depth < 2 and roll < 0.5:
+            return {"not": leaf()}
+        return leaf()
+
+    lines = [
+        'version: "bench"',
+        "levels:",
+        "  - {id: discuss, label: Talk, summary: Talk to a doctor.}",
+        "  - {id: info, label: Know, summary: Good to know.}",
+        "sources:",
+        "  s: {title: Source, kind: article}",
+        "topics:",
+        "  t: {title: Topic, what: A topic.}",
+        "rules:",
+    ]
+    for n in range(count):
+        level = "discuss" if n % 2 else "info"
+        lines.append(
+            f"  - {{id: r{n}, level: {level}, topic: t, title: Rule, message: A rule., sources: [s], "
+            f"when: {json.dumps(condition())}}}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def bench_engine(args) -> None:
+    ruleset = load_ruleset(ROOT / "rules")
+    rng = random.Random(7)
+    answers = [random_answers(ruleset.questionnaire, rng) for _ in range(2000)]
+    base = calibration()
+    shipped = per_call(ruleset.evaluate, answers)
+    report(
+        "evaluate the shipped rule set",
+        shipped * 1e6,
+        "us",
+        base * 1e6,
+        "< 50 us",
+        shipped < 50e-6,
+        f"{len(ruleset.rules)} rules, {len(answers)} answer sets",
+    )
+    sizes = [100, 1000] if args.quick else [100, 1000, 10000]
+    timings = {}
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            (folder / "questionnaire.yaml").write_text((ROOT / "rules" / "questionnaire.yaml").read_text())
+            (folder / "rules.yaml").write_text(
+                generated_rules(ruleset.questionnaire, size, random.Random(size))
+            )
+            generated = load_ruleset(folder)
+        sample = answers[: max(50, 20000 // size)]
+        timings[size] = per_call(generated.evaluate, sample, repeat=3)
+        ok = size != 1000 or timings[size] < 2e-3
+        report(
+            f"evaluate {size:,} generated rules",
+            timings[size] * 1e3,
+            "ms",
+            base * 1e3,
+            "< 2 ms at 1,000" if size == 1000 else "linear",
+            ok,
+            f"{timings[size] / size * 1e6:.2f} us per rule",
+        )
+    if 10000 in timings:
+        growth = timings[10000] / timings[1000]
+        report("growth from 1,000 to 10,000 rules", growth, "x", 10.0, "about 10x (linear)", growth < 15)
+
+
+# --- pages and submissions under gunicorn ---------------------------------------------------------
+
+
+def _hammer(args_tuple) -> tuple[int, int]:
+    """One load process: send requests until the deadline; return (ok, errors)."""
+    port, method, path, bodies, cookies, deadline, expect = args_tuple
+    ok = errors = 0
+    index = 0
+    while time.monotonic() < deadline:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        body = None
+        if bodies:
+            if index >= len(bodies):
+                break
+            body = bodies[index]
+        if cookies:
+            headers["Cookie"] = cookies[index % len(cookies)]
+        index += 1
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status == expect:
+                ok += 1
+            else:
+                errors += 1
+        except OSError:
+            errors += 1
+        finally:
+            conn.close()
+    return ok, errors
+
+
+def throughput(
+    base: str, method: str, path: str, seconds: float, procs: int, bodies=None, cookies=None, expect=200
+) -> tuple[float, int]:
+    port = int(base.rsplit(":", 1)[1])
+    deadline = time.monotonic() + seconds
+    parts = []
+    for p in range(procs):
+        parts.append(
+            (
+                port,
+                method,
+                path,
+                bodies[p::procs] if bodies else None,
+                cookies[p::procs] if cookies else None,
+                deadline,
+                expect,
+            )
+        )
+    start = time.monotonic()
+    with multiprocessing.Pool(procs) as pool:
+        results = pool.map(_hammer, parts)
+    elapsed = time.monotonic() - start
+    ok = sum(r[0] for r in results)
+    return ok / elapsed, sum(r[1] for r in results)
+
+
+def prepared_drafts(database: str, count: int) -> tuple[list[str], list[str]]:
+    """Return cookies and send-form bodies for `count` complete drafts, made straight in the store."""
+    from urllib.parse import urlencode
+
+    ruleset = load_ruleset(ROOT / "rules")
+    answers = {k: v for step in __import__("journey").STEPS.values() for k, v in step.items()}
+    answers["impact"] = 5
+    answers = ruleset.questionnaire.clean(answers)
+    db = store.connect(database)
+    store.migrate(db)
+    cookies, bodies = [], []
+    for n in range(count):
+        token = store.create_draft(db, 24)
+        key = f"bench-{n}-{token[:12]}"
+        store.save_draft(db, token, answers, {"send_key": key})
+        cookies.append(f"draft={token}")
+        bodies.append(
+            urlencode(
+                {
+                    "key": key,
+                    "name": "Bench Mark",
+                    "email": "bench@example.com",
+                    "contact_method": "email",
+                    "consent": "y",
+                }
+            )
+        )
+    db.close()
+    return cookies, bodies
+
+
+def bench_pages(args) -> None:
+    from baseline_app import prepare
+
+    seconds, rounds, procs = (3, 1, 2) if args.quick else (8, 2, 3)
+    with tempfile.TemporaryDirectory() as tmp:
+        ours_db, base_db = f"{tmp}/ours.db", f"{tmp}/baseline.db"
+        prepare(base_db)
+        cookies, _ = prepared_drafts(ours_db, 50)
+        env_ours = {"BENCH_DATABASE": ours_db}
+        env_base = {"BASELINE_DATABASE": base_db}
+        page_ours, page_base = [], []
+        with (
+            gunicorn("bench.ours_app:app", env_ours) as (ours, _),
+            gunicorn("bench.baseline_app:app", env_base, ready="/form") as (base, _),
+        ):
+            for _ in range(rounds):
+                page_ours.append(
+                    throughput(ours, "GET", "/step/treatments", seconds, procs, cookies=cookies)[0]
+                )
+                page_base.append(throughput(base, "GET", "/form", seconds, procs)[0])
+        ours_rps, base_rps = statistics.median(page_ours), statistics.median(page_base)
+        report(
+            "questionnaire page (requests/s)",
+            ours_rps,
+            "req/s",
+            base_rps,
+            ">= 0.8x baseline",
+            ours_rps >= 0.8 * base_rps,
+            "GET /step/treatments vs a minimal Flask + WTForms page",
+        )
+
+        count = 4000 if args.quick else 12000
+        cookies, bodies = prepared_drafts(ours_db, count)
+        with (
+            gunicorn("bench.ours_app:app", env_ours) as (ours, _),
+            gunicorn("bench.baseline_app:app", env_base, ready="/form") as (base, _),
+        ):
+            sub_ours, errors_ours = throughput(
+                ours, "POST", "/send", seconds, procs, bodies=bodies, cookies=cookies, expect=302
+            )
+            base_bodies = [b.replace("bench-", "base-") for b in bodies]
+            sub_base, errors_base = throughput(
+                base, "POST", "/submit", seconds, procs, bodies=base_bodies, expect=302
+            )
+        report(
+            "full submission (requests/s)",
+            sub_ours,
+            "req/s",
+            sub_base,
+            ">= 0.8x baseline",
+            sub_ours >= 0.8 * sub_base and errors_ours == 0,
+            f"validate, evaluate, store, redirect; errors {errors_ours} vs {errors_base}",
+        )
+
+
+# --- the inbox and the export at a million submissions ----------------------------------------------
+
+
+def seeded_database(count: int) -> str:
+    cache = HERE / ".cache"
+    cache.mkdir(exist_ok=True)
+    path = cache / f"inbox-{count}.db"
+    if not path.exists():
+        print(
+            f"Seeding {count:,} submissions into {path.relative_to(ROOT)} (once; kept for later runs)...",
+            flush=True,
+        )
+        partial = path.with_suffix(".partial.db")
+        env = {
+            **os.environ,
+            "SCREENING_DATABASE": str(partial),
+            "SCREENING_SECRET_KEY": SECRET,
+            "SCREENING_ENV": "development",
+        }
+        subprocess.run(
+            [str(Path(sys.executable).parent / "screening"), "seed", "--count", str(count), "--seed", "1"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        partial.rename(path)
+        for suffix in ("-wal", "-shm"):
+            Path(str(partial) + suffix).unlink(missing_ok=True)
+    return str(path)
+
+
+def bench_inbox(args) -> None:
+    count = 100_000 if args.quick else 1_000_000
+    database = seeded_database(count)
+    db = store.connect(database)
+    levels = tuple(level.id for level in load_ruleset(ROOT / "rules").levels)
+    deep = db.execute(
+        "SELECT received, id FROM submissions ORDER BY received DESC, id DESC LIMIT 1 OFFSET ?", [count // 2]
+    ).fetchone()
+    queries = {
+        "newest first": store.InboxQuery(levels=levels),
+        "status new": store.InboxQuery(status="new", levels=levels),
+        "level urgent": store.InboxQuery(level="urgent", levels=levels),
+        "topic spinal-stenosis": store.InboxQuery(topic="spinal-stenosis", levels=levels),
+        "topic + status": store.InboxQuery(topic="herniated-disc", status="in_review", levels=levels),
+        "urgent first": store.InboxQuery(urgent=True, levels=levels),
+        "date range": store.InboxQuery(date_from="2026-03-01", date_to="2026-05-31", levels=levels),
+        "search by name": store.InboxQuery(search="garcia", levels=levels),
+    }
+    calib = calibration() * 1e3
+    for name, query in queries.items():
+        first = min(timeit.repeat(lambda q=query: store.inbox_page(db, q), number=1, repeat=5)) * 1e3
+        report(f"inbox at {count:,}: {name}, first page", first, "ms", calib, "< 20 ms", first < 20)
+        if not query.urgent and not query.search:
+            cursor = tuple(deep)
+            later = (
+                min(
+                    timeit.repeat(
+                        lambda q=query, c=cursor: store.inbox_page(db, q, cursor=c), number=1, repeat=5
+                    )
+                )
+                * 1e3
+            )
+            report(f"inbox at {count:,}: {name}, deep page", later, "ms", calib, "< 20 ms", later < 20)
+    db.close()
+
+
+def peak_rss_mb(command: list[str], env: dict) -> float:
+    """Run a command in a fresh wrapper process and return its peak resident memory in MB."""
+    wrapper = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+        "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", wrapper, *command], env=env, capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.strip()) / 1024
+
+
+def bench_export(args) -> None:
+    count = 100_000 if args.quick else 1_000_000
+    database = seeded_database(count)
+    env = {
+        **os.environ,
+        "SCREENING_DATABASE": database,
+        "SCREENING_SECRET_KEY": SECRET,
+        "SCREENING_ENV": "development",
+    }
+    screening = str(Path(sys.executable).parent / "screening")
+    idle = peak_rss_mb([screening, "db", "migrate"], env)
+    with tempfile.TemporaryDirectory() as tmp:
+        target = f"{tmp}/export.csv"
+        start = time.monotonic()
+        peak = peak_rss_mb([screening, "export", "--csv", target], env)
+        elapsed = time.monotonic() - start
+        with open(target, "rb") as f:
+            lines = sum(1 for _ in f)
+    report(
+        f"CSV export of {count:,}: peak memory",
+        peak,
+        "MB",
+        idle,
+        "< 100 MB",
+        peak < 100,
+        f"{lines - 1:,} rows in {elapsed:.0f} s; idle app process {idle:.0f} MB",
+    )
+
+
+# --- 50 concurrent clients --------------------------------------------------------------------------
+
+
+def bench_load(args) -> None:
+    seconds = args.seconds or (15 if args.quick else 60)
+    clients = 50
+    with tempfile.TemporaryDirectory() as tmp:
+        database = f"{tmp}/load.db"
+        env = {"SCREENING_DATABASE": database, "SCREENING_SECRET_KEY": SECRET, "SCREENING_ENV": "development"}
+        acknowledged: list[str] = []
+        failures: list[str] = []
+        lock = threading.Lock()
+        with gunicorn("wsgi:app", env, workers=4) as (base, _):
+            deadline = time.monotonic() + seconds
+
+            def client(n: int) -> None:
+                while time.monotonic() < deadline:
+                    try:
+                        reference = complete_and_send(base, name=f"Client {n}")
+                        with lock:
+                            acknowledged.append(reference)
+                    except Exception as exc:
+                        with lock:
+                            failures.append(repr(exc)[:200])
+
+            with ThreadPoolExecutor(clients) as pool:
+                list(pool.map(client, range(clients)))
+        db = store.connect(database)
+        stored = {row["reference"] for row in db.query("SELECT reference FROM submissions")}
+        db.close()
+    lost = len(set(acknowledged) - stored)
+    ok = not failures and lost == 0 and len(stored) == len(acknowledged)
+    report(
+        f"{clients} clients for {seconds} s",
+        len(acknowledged) / seconds,
+        "sends/s",
+        None,
+        "no errors, none lost",
+        ok,
+        f"{len(acknowledged)} sent, {len(stored)} stored, {lost} lost, {len(failures)} errors "
+        f"{failures[:1] if failures else ''}",
+    )
+
+
+FIGURES = {
+    "engine": bench_engine,
+    "page": bench_pages,
+    "inbox": bench_inbox,
+    "export": bench_export,
+    "load": bench_load,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and shorter runs")
+    parser.add_argument("--only", default="", help=f"comma-separated: {', '.join(FIGURES)}")
+    parser.add_argument("--seconds", type=int, default=0, help="how long the 50-client load runs")
+    args = parser.parse_args()
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()] or list(FIGURES)
+    unknown = [name for name in chosen if name not in FIGURES]
+    if unknown:
+        parser.error(f"unknown figure(s): {', '.join(unknown)}")
+    print(
+        f"make bench on {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        f"{' (quick)' if args.quick else ''}",
+        flush=True,
+    )
+    for name in chosen:
+        FIGURES[name](args)
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"{datetime.now(UTC):%Y%m%dT%H%M%S}.json").write_text(json.dumps(RESULTS, indent=2))
+    failed = [r["name"] for r in RESULTS if not r["ok"]]
+    print(f"{len(RESULTS) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
