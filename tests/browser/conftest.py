@@ -1,0 +1,91 @@
+"""Browser fixtures: the real app under gunicorn on 127.0.0.1, and Debian's Chromium through Playwright."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from journey import gunicorn  # noqa: E402
+
+from .pages import REVIEWER, SHOTS, SIZES  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing; CI must install Debian's chromium (see .ci/run)")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The app under gunicorn with a fresh database and one reviewer; yields its base URL."""
+    folder = tmp_path_factory.mktemp("browser")
+    env = {
+        "SCREENING_DATABASE": str(folder / "browser.db"),
+        "SCREENING_SECRET_KEY": "browser-test-secret-key-0123456789",
+        "SCREENING_ENV": "development",
+    }
+    screening = str(Path(sys.executable).parent / "screening")
+    subprocess.run([screening, "db", "migrate"], env={**os.environ, **env}, check=True, capture_output=True)
+    subprocess.run(
+        [screening, "reviewer", "add", REVIEWER[0], "--password-stdin"],
+        env={**os.environ, **env},
+        input=REVIEWER[1] + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    with gunicorn("wsgi:app", env, workers=2, log=folder / "server.log") as (base, _):
+        yield base
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(viewport=SIZES["phone"])
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    page = context.new_page()
+    page.set_default_timeout(5_000)
+    return page
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SHOTS.exists() and any(SHOTS.iterdir()):
+        terminalreporter.write_line(f"screenshots: {SHOTS.relative_to(ROOT)}/ ({len(list(SHOTS.iterdir()))} files)")

@@ -1,0 +1,67 @@
+"""Drive the questionnaire in a real browser, the way a patient would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+REVIEWER = ("reviewer@clinic.example", "correct horse battery staple 42")
+SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
+
+
+def shoot(page, name: str) -> None:
+    """Save a full-page screenshot under test-artifacts/screenshots/."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    width = page.viewport_size["width"]
+    page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+
+DEFAULTS = {
+    "emergency_signs": ["none"],
+    "major_trauma": "no",
+    "warning_signs": ["none"],
+    "age_band": "50_to_64",
+    "duration": "3_to_6_months",
+    "pain_location": "back",
+    "walking_pattern": "no",
+    "impact": 5,
+    "diagnosis": ["not_told"],
+    "imaging": "mri",
+    "prior_surgery": "no",
+    "bone_health": "no",
+    "sudden_pain_minor_event": "no",
+    "treatments_tried": ["physical_therapy"],
+    "treatment_duration": "6_to_12_weeks",
+    "treatment_helped": "a_little",
+    "health_factors": ["none"],
+}
+
+
+def fill_step(page, answers: dict) -> None:
+    """Tick the answers for every question visible on this step, clearing the others first."""
+    for block in page.locator(".question:visible").all():
+        qid = block.get_attribute("id")
+        if qid not in answers:
+            continue
+        value = answers[qid]
+        wanted = [str(v) for v in (value if isinstance(value, list) else [value])]
+        for box in block.locator("input[type=checkbox]:checked").all():
+            if box.get_attribute("value") not in wanted:
+                page.locator(f"label[for='{box.get_attribute('id')}']").click()
+        for item in wanted:
+            if not page.locator(f"#{qid}-{item}").is_checked():
+                page.locator(f"label[for='{qid}-{item}']").click()
+
+
+def answer_all(page, base: str, answers: dict, *, shots: str = "") -> None:
+    """Start and answer every step until the page has no question form."""
+    page.goto(base + "/")
+    page.get_by_role("button", name="Start now").click()
+    for _ in range(12):
+        if page.locator("form[data-questionnaire]").count() == 0:
+            return
+        fill_step(page, answers)
+        if shots:
+            shoot(page, f"{shots}-{page.url.rsplit('/', 1)[-1].split('?')[0]}")
+        page.get_by_role("button", name="Continue").click()
+    raise AssertionError(f"the questionnaire did not end: {page.url}")
