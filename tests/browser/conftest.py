@@ -61,7 +61,7 @@ def server(tmp_path_factory):
     screening = str(Path(sys.executable).parent / "screening")
     subprocess.run([screening, "db", "migrate"], env={**os.environ, **env}, check=True, capture_output=True)
     subprocess.run(
-        [screening, "reviewer", "add", REVIEWER[0], "--password-stdin"],
+        [screening, "reviewer", "add", REVIEWER[0], "--admin", "--password-stdin"],
         env={**os.environ, **env},
         input=REVIEWER[1] + "\n",
         text=True,
@@ -88,4 +88,6 @@ def page(context):
 
 def pytest_terminal_summary(terminalreporter):
     if SHOTS.exists() and any(SHOTS.iterdir()):
-        terminalreporter.write_line(f"screenshots: {SHOTS.relative_to(ROOT)}/ ({len(list(SHOTS.iterdir()))} files)")
+        terminalreporter.write_line(
+            f"screenshots: {SHOTS.relative_to(ROOT)}/ ({len(list(SHOTS.iterdir()))} files)"
+        )

@@ -16,6 +16,7 @@ def shoot(page, name: str) -> None:
     width = page.viewport_size["width"]
     page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
 
+
 DEFAULTS = {
     "emergency_signs": ["none"],
     "major_trauma": "no",
@@ -38,19 +39,27 @@ DEFAULTS = {
 
 
 def fill_step(page, answers: dict) -> None:
-    """Tick the answers for every question visible on this step, clearing the others first."""
-    for block in page.locator(".question:visible").all():
-        qid = block.get_attribute("id")
-        if qid not in answers:
-            continue
-        value = answers[qid]
-        wanted = [str(v) for v in (value if isinstance(value, list) else [value])]
-        for box in block.locator("input[type=checkbox]:checked").all():
-            if box.get_attribute("value") not in wanted:
-                page.locator(f"label[for='{box.get_attribute('id')}']").click()
-        for item in wanted:
-            if not page.locator(f"#{qid}-{item}").is_checked():
-                page.locator(f"label[for='{qid}-{item}']").click()
+    """Tick the answers for every question visible on this step, including those an answer reveals."""
+    done: set[str] = set()
+    for _ in range(4):
+        blocks = [b for b in page.locator(".question:visible").all() if b.get_attribute("id") not in done]
+        if not blocks:
+            return
+        for block in blocks:
+            qid = block.get_attribute("id")
+            done.add(qid)
+            if qid in answers:
+                _tick(page, block, qid, answers[qid])
+
+
+def _tick(page, block, qid: str, value) -> None:
+    wanted = [str(v) for v in (value if isinstance(value, list) else [value])]
+    for box in block.locator("input[type=checkbox]:checked").all():
+        if box.get_attribute("value") not in wanted:
+            page.locator(f"label[for='{box.get_attribute('id')}']").click()
+    for item in wanted:
+        if not page.locator(f"#{qid}-{item}").is_checked():
+            page.locator(f"label[for='{qid}-{item}']").click()
 
 
 def answer_all(page, base: str, answers: dict, *, shots: str = "") -> None:

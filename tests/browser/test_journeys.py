@@ -23,21 +23,35 @@ EXAMPLES = [
     ),
     (
         "too-early",
-        {"diagnosis": ["herniated_disc"], "pain_location": "leg", "walking_pattern": "no",
-         "duration": "under_6_weeks", "treatments_tried": ["nothing"]},
+        {
+            "diagnosis": ["herniated_disc"],
+            "pain_location": "leg",
+            "walking_pattern": "no",
+            "duration": "under_6_weeks",
+            "treatments_tried": ["nothing"],
+        },
         "info",
         ["conservative-care-first", "benefits-and-limits"],
     ),
     (
         "fracture",
-        {"age_band": "80_plus", "bone_health": "yes", "sudden_pain_minor_event": "yes",
-         "duration": "under_6_weeks", "imaging": "none"},
+        {
+            "age_band": "80_plus",
+            "bone_health": "yes",
+            "sudden_pain_minor_event": "yes",
+            "duration": "under_6_weeks",
+            "imaging": "none",
+        },
         "urgent",
         ["compression-fracture", "conservative-care-first", "imaging", "benefits-and-limits"],
     ),
     (
         "after-surgery",
-        {"prior_surgery": "never_helped", "duration": "over_6_months", "health_factors": ["smoking", "blood_thinners"]},
+        {
+            "prior_surgery": "never_helped",
+            "duration": "over_6_months",
+            "health_factors": ["smoking", "blood_thinners"],
+        },
         "discuss",
         ["failed-back-surgery", "smoking", "blood-thinners", "benefits-and-limits"],
     ),
@@ -163,7 +177,9 @@ def test_the_whole_questionnaire_by_keyboard_alone(page, server):
         if page.get_by_role("button", name="Start now").evaluate("el => el === document.activeElement"):
             break
         page.keyboard.press("Tab")
-    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle + getComputedStyle(document.activeElement).boxShadow")
+    outline = page.evaluate(
+        "getComputedStyle(document.activeElement).outlineStyle + getComputedStyle(document.activeElement).boxShadow"
+    )
     assert outline != "nonenone", "focus is visible"
     page.keyboard.press("Enter")
     page.wait_for_url("**/step/safety")

@@ -1,0 +1,174 @@
+"""Every page type: axe-core finds no WCAG 2.2 A/AA violation, nothing scrolls sideways, targets are
+large enough, and the summary prints on at most two pages without navigation or buttons."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from .pages import DEFAULTS, REVIEWER, SIZES, answer_all, fill_step, shoot
+
+AXE = Axe()
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+
+# Targets smaller than 44 px: only links inside running text, which WCAG 2.5.8 exempts ("inline").
+SMALL_TARGETS = """
+() => {
+  const out = [];
+  const seen = new Set();
+  for (const el of document.querySelectorAll('a, button, input, select, textarea, summary')) {
+    if (el.type === 'hidden') continue;
+    let box = el;
+    if (el.matches('input[type=radio], input[type=checkbox]')) {
+      box = document.querySelector(`label[for="${el.id}"]`) || el;
+    }
+    if (seen.has(box)) continue;
+    seen.add(box);
+    const r = box.getBoundingClientRect();
+    const style = getComputedStyle(box);
+    if (r.width === 0 || r.height === 0 || style.visibility === 'hidden') continue;
+    if (box.classList.contains('skip-link')) continue;
+    const inline = el.tagName === 'A' && el.closest('p, li, td, dd, caption') &&
+      (el.closest('p, li, td, dd, caption').textContent.trim() !== el.textContent.trim());
+    if (inline) continue;
+    if (Math.min(r.width, r.height) < 44) out.push(`${el.tagName.toLowerCase()} "${(el.textContent || el.name || '').trim().slice(0, 30)}" ${Math.round(r.width)}x${Math.round(r.height)}`);
+  }
+  return out;
+}
+"""
+
+
+def check_page(page, name: str, problems: list[str]) -> None:
+    """Run axe and the layout checks on the page as it is now; note every problem."""
+    shoot(page, name)
+    results = AXE.run(page, options=AXE_OPTIONS)
+    for violation in results.response["violations"]:
+        targets = [", ".join(node["target"]) for node in violation["nodes"]][:3]
+        problems.append(f"{name}: axe {violation['id']} ({violation['impact']}) at {targets}")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    if overflow > 0:
+        problems.append(f"{name}: scrolls sideways by {overflow} px")
+    for target in page.evaluate(SMALL_TARGETS):
+        problems.append(f"{name}: small target {target}")
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_every_patient_page_type(browser, server, size):
+    context = browser.new_context(viewport=SIZES[size])
+    page = context.new_page()
+    page.set_default_timeout(5_000)
+    problems: list[str] = []
+    try:
+        page.goto(server + "/")
+        check_page(page, "start", problems)
+        page.get_by_role("button", name="Start now").click()
+        page.get_by_role("button", name="Continue").click()
+        check_page(page, "step-with-errors", problems)
+        answers = {
+            **DEFAULTS,
+            "warning_signs": ["night_pain"],
+            "pain_location": "both",
+            "walking_pattern": "often",
+            "diagnosis": ["stenosis"],
+            "health_factors": ["diabetes"],
+        }
+        for _ in range(5):
+            check_page(page, f"step-{page.url.rsplit('/', 1)[-1]}", problems)
+            fill_step(page, answers)
+            page.get_by_role("button", name="Continue").click()
+        check_page(page, "check-answers", problems)
+        page.get_by_role("button", name="See my summary").click()
+        check_page(page, "summary-urgent", problems)
+        page.get_by_role("button", name="Send my answers to the clinic").click()
+        check_page(page, "send", problems)
+        page.get_by_role("button", name="Send to the clinic").click()
+        check_page(page, "send-with-errors", problems)
+        page.get_by_label("Your name").fill("Axe Tester")
+        page.get_by_label("Email address").fill("axe.tester@example.com")
+        page.get_by_text("By email").click()
+        page.get_by_text("I agree that my answers").click()
+        page.get_by_role("button", name="Send to the clinic").click()
+        check_page(page, "confirmation", problems)
+        for name, diff in [
+            ("summary-discuss", {"diagnosis": ["herniated_disc"], "pain_location": "leg"}),
+            ("summary-consider", {"health_factors": ["weight"]}),
+            ("summary-info", {}),
+        ]:
+            answer_all(page, server, {**DEFAULTS, **diff})
+            page.get_by_role("button", name="See my summary").click()
+            check_page(page, name, problems)
+        page.get_by_role("button", name="Finish without sending").click()
+        check_page(page, "finished", problems)
+        answer_all(page, server, {**DEFAULTS, "emergency_signs": ["leg_weakness"]})
+        check_page(page, "emergency", problems)
+        page.goto(server + "/topics")
+        check_page(page, "topics", problems)
+        page.goto(server + "/nowhere")
+        check_page(page, "not-found", problems)
+    finally:
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_every_reviewer_page_type(browser, server, size):
+    context = browser.new_context(viewport=SIZES[size])
+    page = context.new_page()
+    page.set_default_timeout(5_000)
+    problems: list[str] = []
+    try:
+        answer_all(page, server, DEFAULTS)
+        page.get_by_role("button", name="See my summary").click()
+        page.get_by_role("button", name="Send my answers to the clinic").click()
+        page.get_by_label("Your name").fill("Page Checker")
+        page.get_by_label("Phone number").fill("555 010 0100")
+        page.get_by_text("By phone").click()
+        page.get_by_text("I agree that my answers").click()
+        page.get_by_role("button", name="Send to the clinic").click()
+        reference = page.locator(".reference").inner_text()
+        page.goto(server + "/review/")
+        check_page(page, "sign-in", problems)
+        page.get_by_label("Email").fill(REVIEWER[0])
+        page.get_by_label("Password").fill(REVIEWER[1])
+        page.get_by_role("button", name="Sign in").click()
+        check_page(page, "inbox", problems)
+        page.goto(f"{server}/review/submissions/{reference}")
+        check_page(page, "submission", problems)
+        for path, name in [
+            ("/review/overview", "overview"),
+            ("/review/audit", "audit"),
+            ("/review/admin/reviewers", "admin-reviewers"),
+        ]:
+            page.goto(server + path)
+            check_page(page, name, problems)
+    finally:
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_summary_prints_on_two_pages_at_most_without_navigation_or_buttons(page, server):
+    from pypdf import PdfReader
+
+    answer_all(
+        page,
+        server,
+        {
+            **DEFAULTS,
+            "diagnosis": ["herniated_disc", "stenosis"],
+            "pain_location": "leg",
+            "walking_pattern": "often",
+            "health_factors": ["smoking", "diabetes"],
+        },
+    )
+    page.get_by_role("button", name="See my summary").click()
+    page.emulate_media(media="print")
+    hidden = page.evaluate(
+        """() => [...document.querySelectorAll('header, footer, nav, button, form, .back-link')]
+                 .filter(el => getComputedStyle(el).display !== 'none').map(el => el.outerHTML.slice(0, 60))"""
+    )
+    assert hidden == []
+    pdf = page.pdf(format="Letter", print_background=True)
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    assert pages <= 2, f"{pages} pages"
