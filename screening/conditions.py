@@ -208,10 +208,12 @@ def _never(answers) -> bool:
 class Compiler:
     """Compile condition data against a set of questions, reporting problems instead of raising."""
 
-    def __init__(self, questions: Mapping, collector: Collector, subject: str):
+    def __init__(self, questions: Mapping, collector: Collector, subject: str, shared: dict | None = None):
         self.questions = questions
         self.collector = collector
         self.subject = subject
+        # Identical leaves across a rule set share one compiled leaf: less memory, warmer caches.
+        self.shared = shared if shared is not None else {}
 
     def compile(self, data, line: int | None) -> Condition:
         line = getattr(data, "line", line)
@@ -254,8 +256,11 @@ class Compiler:
             return never
         if isinstance(value, list):
             value = tuple(value)
-        test = OPERATORS[op_name].build(qid, value, question)
-        return Condition(test, "leaf", (), Leaf(qid, op_name, value, test))
+        key = (qid, op_name, value)
+        if key not in self.shared:
+            test = OPERATORS[op_name].build(qid, value, question)
+            self.shared[key] = Condition(test, "leaf", (), Leaf(qid, op_name, value, test))
+        return self.shared[key]
 
     def _fits(self, op_name: str, question, line) -> bool:
         operator = OPERATORS[op_name]

@@ -309,8 +309,9 @@ def _build_rules(rules_dir: Path, data: Mapping, questionnaire, problems: list[P
         )
     rules: list[Rule] = []
     seen: dict[str, int] = {}
+    shared: dict = {}
     for rdata in data["rules"]:
-        rule = _rule(rdata, questionnaire, level_ids, sources, topics, seen, collector)
+        rule = _rule(rdata, questionnaire, level_ids, sources, topics, seen, collector, shared)
         if rule is not None:
             rules.append(rule)
     raw = b"".join(name.encode() + b"\0" + (rules_dir / name).read_bytes() for name in sorted(RULE_FILES))
@@ -326,7 +327,7 @@ def _build_rules(rules_dir: Path, data: Mapping, questionnaire, problems: list[P
     )
 
 
-def _rule(rdata, questionnaire, levels, sources, topics, seen, collector) -> Rule | None:
+def _rule(rdata, questionnaire, levels, sources, topics, seen, collector, shared) -> Rule | None:
     rid, line = rdata["id"], rdata.line
     subject = f"rule '{rid}'"
     if rid in seen:
@@ -349,7 +350,7 @@ def _rule(rdata, questionnaire, levels, sources, topics, seen, collector) -> Rul
     always = bool(rdata.get("always", False))
     when = None
     if "when" in rdata:
-        when = Compiler(questionnaire.questions, collector, subject).compile(
+        when = Compiler(questionnaire.questions, collector, subject, shared).compile(
             rdata["when"], rdata.line_of("when")
         )
         if always:

@@ -165,7 +165,7 @@ def test_back_reload_and_change_links_keep_the_answers(page, server):
     page.locator("label[for='duration-over_6_months']").click()
     page.get_by_role("button", name="Save and go back to your answers").click()
     assert page.url.split("#")[0].endswith("/check")
-    assert "More than 6 months" in page.locator(".summary-list").inner_text()
+    assert "More than 6 months" in page.locator("main").inner_text()
 
 
 def test_the_whole_questionnaire_by_keyboard_alone(page, server):
