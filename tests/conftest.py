@@ -140,24 +140,6 @@ def patient(client, ruleset):
 REVIEWER_EMAIL = "river@clinic.example"
 ADMIN_EMAIL = "ada@clinic.example"
 PASSWORD = "plum-orbit-cactus-71"
-# CLINICAL.md's example defaults: a complete, valid answer set that raises nothing alarming.
-DEFAULT_ANSWERS = {
-    "emergency_signs": ["none"],
-    "major_trauma": "no",
-    "warning_signs": ["none"],
-    "age_band": "50_to_64",
-    "duration": "3_to_6_months",
-    "pain_location": "back",
-    "impact": 5,
-    "diagnosis": ["not_told"],
-    "imaging": "mri",
-    "prior_surgery": "no",
-    "bone_health": "no",
-    "treatments_tried": ["physical_therapy"],
-    "treatment_duration": "6_to_12_weeks",
-    "treatment_helped": "a_little",
-    "health_factors": ["none"],
-}
 
 
 def csrf_from(html: str) -> str:

@@ -6,29 +6,12 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from conftest import DEFAULT_ANSWERS
 from engine_fixtures import edit, write_rules
 
 from screening.cli import cli
 
-DEFAULTS = {
-    "emergency_signs": ["none"],
-    "major_trauma": "no",
-    "warning_signs": ["none"],
-    "age_band": "50_to_64",
-    "duration": "3_to_6_months",
-    "pain_location": "back",
-    "impact": 5,
-    "diagnosis": ["not_told"],
-    "imaging": "mri",
-    "prior_surgery": "no",
-    "bone_health": "no",
-    "treatments_tried": ["physical_therapy"],
-    "treatment_duration": "6_to_12_weeks",
-    "treatment_helped": "a_little",
-    "health_factors": ["none"],
-    "walking_pattern": "no",
-    "sudden_pain_minor_event": "no",
-}
+DEFAULTS = {**DEFAULT_ANSWERS, "walking_pattern": "no", "sudden_pain_minor_event": "no"}
 
 EXAMPLES = [
     ({"emergency_signs": ["bladder_change"]}, "emergency", ["safety"]),

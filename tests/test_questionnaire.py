@@ -3,24 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import DEFAULT_ANSWERS
 
-DEFAULTS = {
-    "emergency_signs": ["none"],
-    "major_trauma": "no",
-    "warning_signs": ["none"],
-    "age_band": "50_to_64",
-    "duration": "3_to_6_months",
-    "pain_location": "back",
-    "impact": 5,
-    "diagnosis": ["not_told"],
-    "imaging": "mri",
-    "prior_surgery": "no",
-    "bone_health": "no",
-    "treatments_tried": ["physical_therapy"],
-    "treatment_duration": "6_to_12_weeks",
-    "treatment_helped": "a_little",
-    "health_factors": ["none"],
-}
+DEFAULTS = DEFAULT_ANSWERS
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import DEFAULT_ANSWERS
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 REVIEWER = ("reviewer@clinic.example", "correct horse battery staple 42")
@@ -17,25 +19,7 @@ def shoot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
 
 
-DEFAULTS = {
-    "emergency_signs": ["none"],
-    "major_trauma": "no",
-    "warning_signs": ["none"],
-    "age_band": "50_to_64",
-    "duration": "3_to_6_months",
-    "pain_location": "back",
-    "walking_pattern": "no",
-    "impact": 5,
-    "diagnosis": ["not_told"],
-    "imaging": "mri",
-    "prior_surgery": "no",
-    "bone_health": "no",
-    "sudden_pain_minor_event": "no",
-    "treatments_tried": ["physical_therapy"],
-    "treatment_duration": "6_to_12_weeks",
-    "treatment_helped": "a_little",
-    "health_factors": ["none"],
-}
+DEFAULTS = {**DEFAULT_ANSWERS, "walking_pattern": "no", "sudden_pain_minor_event": "no"}
 
 
 def fill_step(page, answers: dict) -> None:
