@@ -88,7 +88,7 @@ class Patient:
 
     def token(self, url: str) -> str:
         found = page(self.client.get(url)).find("input", attrs={"name": "csrf_token"})
-        return found["value"]
+        return found["value"] if found else ""
 
     def start(self):
         return self.client.post("/start", data={"csrf_token": self.token("/")})

@@ -100,7 +100,7 @@ def test_the_summary_for_each_worked_example(patient, diff, level_label, topics)
     assert cards == topics
     text = text_of(response)
     assert level_label in text
-    assert "This is education, not a diagnosis." in text
+    assert "This is to help you learn. It is not a diagnosis." in text
     assert "It cannot rule out a serious problem." in text
     assert "If anything changes or gets worse, get care." in text
     assert "You told us:" in text

@@ -258,3 +258,25 @@ def test_a_reviewer_works_a_submission_through(browser, server):
         assert rows[0]["status"] == "in_review" and rows[0]["diagnosis"] == "stenosis"
     finally:
         context.close()
+
+
+def test_back_and_reload_at_every_step_keep_the_answers(page, server):
+    answers = {**DEFAULTS, "pain_location": "both", "walking_pattern": "sometimes", "impact": 7}
+    page.goto(server + "/")
+    page.get_by_role("button", name="Start now").click()
+    for step in RULESET.questionnaire.steps:
+        fill_step(page, answers)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Continue").click()
+        page.wait_for_load_state("load")
+        page.go_back(wait_until="load")
+        page.reload(wait_until="load")
+        for question in step.questions:
+            block = page.locator(f"#{question.id}")
+            if block.is_hidden():
+                continue
+            wanted = answers[question.id]
+            for value in wanted if isinstance(wanted, list) else [wanted]:
+                assert page.locator(f"#{question.id}-{value}").is_checked(), (step.id, question.id)
+        page.get_by_role("button", name="Continue").click()
+    assert page.url.endswith("/check")
