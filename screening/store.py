@@ -226,7 +226,6 @@ def create_draft(db: sqlite_utils.Database, ttl_hours: int) -> str:
         "VALUES (?, '{}', '{}', ?, ?, ?)",
         [token, at, at, _later(at, hours=ttl_hours)],
     )
-    db.conn.commit()
     return token
 
 
@@ -257,19 +256,16 @@ def save_draft(db: sqlite_utils.Database, token: str, answers: dict, progress: d
         "UPDATE drafts SET answers = ?, progress = ?, updated = ? WHERE token = ? AND expires > ?",
         [_json(answers), _json(progress), now(), token, now()],
     )
-    db.conn.commit()
     return cursor.rowcount == 1
 
 
 def delete_draft(db: sqlite_utils.Database, token: str) -> None:
     db.execute("DELETE FROM drafts WHERE token = ?", [token])
-    db.conn.commit()
 
 
 def purge_expired_drafts(db: sqlite_utils.Database) -> int:
     """Delete every draft past its expiry time and return how many went."""
     cursor = db.execute("DELETE FROM drafts WHERE expires <= ?", [now()])
-    db.conn.commit()
     return cursor.rowcount
 
 
