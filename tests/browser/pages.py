@@ -58,3 +58,16 @@ def answer_all(page, base: str, answers: dict, *, shots: str = "") -> None:
             shoot(page, f"{shots}-{page.url.rsplit('/', 1)[-1].split('?')[0]}")
         page.get_by_role("button", name="Continue").click()
     raise AssertionError(f"the questionnaire did not end: {page.url}")
+
+
+def send_form(page, name: str, *, email: str = "", phone: str = "") -> str:
+    """Fill the send form (contact by email when given, else phone), send it, and return the reference."""
+    page.get_by_label("Your name").fill(name)
+    if email:
+        page.get_by_label("Email address").fill(email)
+    if phone:
+        page.get_by_label("Phone number").fill(phone)
+    page.get_by_text("By email" if email else "By phone").click()
+    page.get_by_text("I agree that my answers").click()
+    page.get_by_role("button", name="Send to the clinic").click()
+    return page.locator(".reference").inner_text()

@@ -8,7 +8,7 @@ import io
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from .pages import DEFAULTS, REVIEWER, SIZES, answer_all, fill_step, shoot
+from .pages import DEFAULTS, REVIEWER, SIZES, answer_all, fill_step, send_form, shoot
 
 AXE = Axe()
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
@@ -85,11 +85,7 @@ def test_every_patient_page_type(browser, server, size):
         check_page(page, "send", problems)
         page.get_by_role("button", name="Send to the clinic").click()
         check_page(page, "send-with-errors", problems)
-        page.get_by_label("Your name").fill("Axe Tester")
-        page.get_by_label("Email address").fill("axe.tester@example.com")
-        page.get_by_text("By email").click()
-        page.get_by_text("I agree that my answers").click()
-        page.get_by_role("button", name="Send to the clinic").click()
+        send_form(page, "Axe Tester", email="axe.tester@example.com")
         check_page(page, "confirmation", problems)
         for name, diff in [
             ("summary-discuss", {"diagnosis": ["herniated_disc"], "pain_location": "leg"}),
@@ -122,12 +118,7 @@ def test_every_reviewer_page_type(browser, server, size):
         answer_all(page, server, DEFAULTS)
         page.get_by_role("button", name="See my summary").click()
         page.get_by_role("button", name="Send my answers to the clinic").click()
-        page.get_by_label("Your name").fill("Page Checker")
-        page.get_by_label("Phone number").fill("555 010 0100")
-        page.get_by_text("By phone").click()
-        page.get_by_text("I agree that my answers").click()
-        page.get_by_role("button", name="Send to the clinic").click()
-        reference = page.locator(".reference").inner_text()
+        reference = send_form(page, "Page Checker", phone="555 010 0100")
         page.goto(server + "/review/")
         check_page(page, "sign-in", problems)
         page.get_by_label("Email").fill(REVIEWER[0])

@@ -10,7 +10,7 @@ import pytest
 
 from screening.rules import load_ruleset
 
-from .pages import DEFAULTS, REVIEWER, ROOT, answer_all, fill_step, shoot
+from .pages import DEFAULTS, REVIEWER, ROOT, answer_all, fill_step, send_form, shoot
 
 RULESET = load_ruleset(ROOT / "rules")
 EXAMPLES = [
@@ -84,12 +84,7 @@ def test_a_patient_sends_the_summary_and_gets_a_reference(page, server):
     page.get_by_role("button", name="Send to the clinic").click()
     assert page.locator(".error-summary").is_visible()
     shoot(page, "send-errors")
-    page.get_by_label("Your name").fill("Pat Browser")
-    page.get_by_label("Email address").fill("pat.browser@example.com")
-    page.get_by_text("By email").click()
-    page.get_by_text("I agree that my answers").click()
-    page.get_by_role("button", name="Send to the clinic").click()
-    reference = page.locator(".reference").inner_text()
+    reference = send_form(page, "Pat Browser", email="pat.browser@example.com")
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", reference)
     shoot(page, "done")
 
@@ -226,12 +221,7 @@ def test_a_reviewer_works_a_submission_through(browser, server):
         answer_all(page, server, {**DEFAULTS, "diagnosis": ["stenosis"]})
         page.get_by_role("button", name="See my summary").click()
         page.get_by_role("button", name="Send my answers to the clinic").click()
-        page.get_by_label("Your name").fill("Rita Review")
-        page.get_by_label("Phone number").fill("555 010 0123")
-        page.get_by_text("By phone").click()
-        page.get_by_text("I agree that my answers").click()
-        page.get_by_role("button", name="Send to the clinic").click()
-        reference = page.locator(".reference").inner_text()
+        reference = send_form(page, "Rita Review", phone="555 010 0123")
 
         page.goto(server + "/review/")
         assert "/review/sign-in" in page.url
