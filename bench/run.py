@@ -43,7 +43,7 @@ SECRET = "bench-secret-key-0123456789abcdef"
 
 def report(name: str, value: float, unit: str, baseline: float | None, target: str, ok: bool, note: str = ""):
     ratio = f"{value / baseline:6.2f}x" if baseline else "      -"
-    base = f"{baseline:10.2f}" if baseline is not None else "         -"
+    base = f"{baseline:10.3g}" if baseline is not None else "         -"
     print(
         f"{'PASS' if ok else 'FAIL'}  {name:<46} {value:10.2f} {unit:<6} baseline {base}  ratio {ratio}  "
         f"target {target}  {note}",
