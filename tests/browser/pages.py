@@ -46,17 +46,32 @@ def _tick(page, block, qid: str, value) -> None:
             page.locator(f"label[for='{qid}-{item}']").click()
 
 
+def press(page, name: str, *, role: str = "button", exact: bool = False) -> None:
+    """Click a button (or link) that loads a new page, and wait until that page has loaded.
+
+    Playwright's click returns once the navigation has started, not when the new page is there; a
+    check made at that moment can still see the old page, or a half-parsed new one.
+    """
+    follow(page, page.get_by_role(role, name=name, exact=exact))
+
+
+def follow(page, locator) -> None:
+    """Click a locator that loads a new page, and wait for that page's load event."""
+    with page.expect_navigation(wait_until="load"):
+        locator.click()
+
+
 def answer_all(page, base: str, answers: dict, *, shots: str = "") -> None:
     """Start and answer every step until the page has no question form."""
     page.goto(base + "/")
-    page.get_by_role("button", name="Start now").click()
+    press(page, "Start now")
     for _ in range(12):
         if page.locator("form[data-questionnaire]").count() == 0:
             return
         fill_step(page, answers)
         if shots:
             shoot(page, f"{shots}-{page.url.rsplit('/', 1)[-1].split('?')[0]}")
-        page.get_by_role("button", name="Continue").click()
+        press(page, "Continue")
     raise AssertionError(f"the questionnaire did not end: {page.url}")
 
 
@@ -69,5 +84,5 @@ def send_form(page, name: str, *, email: str = "", phone: str = "") -> str:
         page.get_by_label("Phone number").fill(phone)
     page.get_by_text("By email" if email else "By phone").click()
     page.get_by_text("I agree that my answers").click()
-    page.get_by_role("button", name="Send to the clinic").click()
+    press(page, "Send to the clinic")
     return page.locator(".reference").inner_text()

@@ -8,7 +8,7 @@ import io
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from .pages import DEFAULTS, REVIEWER, SIZES, answer_all, fill_step, send_form, shoot
+from .pages import DEFAULTS, REVIEWER, SIZES, answer_all, fill_step, press, send_form, shoot
 
 AXE = Axe()
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
@@ -58,13 +58,13 @@ def check_page(page, name: str, problems: list[str]) -> None:
 def test_every_patient_page_type(browser, server, size):
     context = browser.new_context(viewport=SIZES[size])
     page = context.new_page()
-    page.set_default_timeout(5_000)
+    page.set_default_timeout(15_000)
     problems: list[str] = []
     try:
         page.goto(server + "/")
         check_page(page, "start", problems)
-        page.get_by_role("button", name="Start now").click()
-        page.get_by_role("button", name="Continue").click()
+        press(page, "Start now")
+        press(page, "Continue")
         check_page(page, "step-with-errors", problems)
         answers = {
             **DEFAULTS,
@@ -77,13 +77,13 @@ def test_every_patient_page_type(browser, server, size):
         for _ in range(5):
             check_page(page, f"step-{page.url.rsplit('/', 1)[-1]}", problems)
             fill_step(page, answers)
-            page.get_by_role("button", name="Continue").click()
+            press(page, "Continue")
         check_page(page, "check-answers", problems)
-        page.get_by_role("button", name="See my summary").click()
+        press(page, "See my summary")
         check_page(page, "summary-urgent", problems)
-        page.get_by_role("button", name="Send my answers to the clinic").click()
+        press(page, "Send my answers to the clinic")
         check_page(page, "send", problems)
-        page.get_by_role("button", name="Send to the clinic").click()
+        press(page, "Send to the clinic")
         check_page(page, "send-with-errors", problems)
         send_form(page, "Axe Tester", email="axe.tester@example.com")
         check_page(page, "confirmation", problems)
@@ -93,9 +93,9 @@ def test_every_patient_page_type(browser, server, size):
             ("summary-info", {}),
         ]:
             answer_all(page, server, {**DEFAULTS, **diff})
-            page.get_by_role("button", name="See my summary").click()
+            press(page, "See my summary")
             check_page(page, name, problems)
-        page.get_by_role("button", name="Finish without sending").click()
+        press(page, "Finish without sending")
         check_page(page, "finished", problems)
         answer_all(page, server, {**DEFAULTS, "emergency_signs": ["leg_weakness"]})
         check_page(page, "emergency", problems)
@@ -112,18 +112,18 @@ def test_every_patient_page_type(browser, server, size):
 def test_every_reviewer_page_type(browser, server, size):
     context = browser.new_context(viewport=SIZES[size])
     page = context.new_page()
-    page.set_default_timeout(5_000)
+    page.set_default_timeout(15_000)
     problems: list[str] = []
     try:
         answer_all(page, server, DEFAULTS)
-        page.get_by_role("button", name="See my summary").click()
-        page.get_by_role("button", name="Send my answers to the clinic").click()
+        press(page, "See my summary")
+        press(page, "Send my answers to the clinic")
         reference = send_form(page, "Page Checker", phone="555 010 0100")
         page.goto(server + "/review/")
         check_page(page, "sign-in", problems)
         page.get_by_label("Email").fill(REVIEWER[0])
         page.get_by_label("Password").fill(REVIEWER[1])
-        page.get_by_role("button", name="Sign in").click()
+        press(page, "Sign in")
         check_page(page, "inbox", problems)
         page.goto(f"{server}/review/submissions/{reference}")
         check_page(page, "submission", problems)
@@ -153,7 +153,7 @@ def test_the_summary_prints_on_two_pages_at_most_without_navigation_or_buttons(p
             "health_factors": ["smoking", "diabetes"],
         },
     )
-    page.get_by_role("button", name="See my summary").click()
+    press(page, "See my summary")
     page.emulate_media(media="print")
     hidden = page.evaluate(
         """() => [...document.querySelectorAll('header, footer, nav, button, form, .back-link')]

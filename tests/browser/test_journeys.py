@@ -7,10 +7,11 @@ import io
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from screening.rules import load_ruleset
 
-from .pages import DEFAULTS, REVIEWER, ROOT, answer_all, fill_step, send_form, shoot
+from .pages import DEFAULTS, REVIEWER, ROOT, answer_all, fill_step, follow, press, send_form, shoot
 
 RULESET = load_ruleset(ROOT / "rules")
 EXAMPLES = [
@@ -68,7 +69,7 @@ def test_worked_examples_end_on_the_right_page(page, server, name, diff, level, 
         return
     assert page.url.endswith("/check")
     shoot(page, f"check-{name}")
-    page.get_by_role("button", name="See my summary").click()
+    press(page, "See my summary")
     assert page.locator("h1").inner_text() == "Your summary"
     assert RULESET.level(level).label in page.locator(".summary").inner_text()
     titles = page.locator("section.card h3.card__title").all_inner_texts()
@@ -78,11 +79,11 @@ def test_worked_examples_end_on_the_right_page(page, server, name, diff, level, 
 
 def test_a_patient_sends_the_summary_and_gets_a_reference(page, server):
     answer_all(page, server, DEFAULTS)
-    page.get_by_role("button", name="See my summary").click()
-    page.get_by_role("button", name="Send my answers to the clinic").click()
+    press(page, "See my summary")
+    press(page, "Send my answers to the clinic")
     shoot(page, "send")
-    page.get_by_role("button", name="Send to the clinic").click()
-    assert page.locator(".error-summary").is_visible()
+    press(page, "Send to the clinic")
+    expect(page.locator(".error-summary")).to_be_visible()
     shoot(page, "send-errors")
     reference = send_form(page, "Pat Browser", email="pat.browser@example.com")
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", reference)
@@ -91,29 +92,29 @@ def test_a_patient_sends_the_summary_and_gets_a_reference(page, server):
 
 def test_questions_show_and_hide_at_once_with_javascript(page, server):
     page.goto(server + "/")
-    page.get_by_role("button", name="Start now").click()
+    press(page, "Start now")
     fill_step(page, DEFAULTS)
-    page.get_by_role("button", name="Continue").click()
+    press(page, "Continue")
     walking = page.locator("#walking_pattern")
-    assert walking.is_hidden()
+    expect(walking).to_be_hidden()
     page.locator("label[for='pain_location-leg']").click()
-    assert walking.is_visible()
+    expect(walking).to_be_visible()
     page.locator("label[for='pain_location-back']").click()
-    assert walking.is_hidden()
+    expect(walking).to_be_hidden()
     page.locator("label[for='age_band-80_plus']").click()
     fill_step(page, {**DEFAULTS, "age_band": "80_plus"})
-    page.get_by_role("button", name="Continue").click()
+    press(page, "Continue")
     sudden = page.locator("#sudden_pain_minor_event")
-    assert sudden.is_visible(), "shown by the age given on the step before"
+    expect(sudden).to_be_visible()
     fill_step(page, DEFAULTS)
-    page.get_by_role("button", name="Continue").click()
+    press(page, "Continue")
     duration = page.locator("#treatment_duration")
-    assert duration.is_hidden(), "nothing tried yet"
+    expect(duration).to_be_hidden()
     page.locator("label[for='treatments_tried-physical_therapy']").click()
-    assert duration.is_visible()
+    expect(duration).to_be_visible()
     page.locator("label[for='treatments_tried-physical_therapy']").click()
     page.locator("label[for='treatments_tried-nothing']").click()
-    assert duration.is_hidden()
+    expect(duration).to_be_hidden()
 
 
 def test_the_journey_works_without_javascript(browser, server):
@@ -121,22 +122,22 @@ def test_the_journey_works_without_javascript(browser, server):
     page = context.new_page()
     try:
         page.goto(server + "/")
-        page.get_by_role("button", name="Start now").click()
+        press(page, "Start now")
         fill_step(page, DEFAULTS)
-        page.get_by_role("button", name="Continue").click()
+        press(page, "Continue")
         page.locator("label[for='pain_location-both']").click()
         fill_step(page, {k: v for k, v in DEFAULTS.items() if k != "pain_location"})
-        page.get_by_role("button", name="Continue").click()
+        press(page, "Continue")
         assert "Your answer added a new question below." in page.content()
         shoot(page, "nojs-revealed")
         page.locator("label[for='walking_pattern-often']").click()
-        page.get_by_role("button", name="Continue").click()
+        press(page, "Continue")
         for _ in range(6):  # a revealed question takes one more Continue without JavaScript
             if page.url.endswith("/check"):
                 break
             fill_step(page, DEFAULTS)
-            page.get_by_role("button", name="Continue").click()
-        page.get_by_role("button", name="See my summary").click()
+            press(page, "Continue")
+        press(page, "See my summary")
         assert "A narrow space for the nerves (spinal stenosis)" in page.locator(".summary").inner_text()
     finally:
         context.close()
@@ -144,21 +145,21 @@ def test_the_journey_works_without_javascript(browser, server):
 
 def test_back_reload_and_change_links_keep_the_answers(page, server):
     page.goto(server + "/")
-    page.get_by_role("button", name="Start now").click()
+    press(page, "Start now")
     fill_step(page, DEFAULTS)
-    page.get_by_role("button", name="Continue").click()
+    press(page, "Continue")
     fill_step(page, {**DEFAULTS, "impact": 8})
-    page.get_by_role("button", name="Continue").click()
+    press(page, "Continue")
     page.go_back()
     page.reload()
     assert page.locator("#impact-8").is_checked()
-    page.get_by_role("link", name="Back", exact=True).click()
+    press(page, "Back", role="link", exact=True)
     assert page.locator("#warning_signs-none").is_checked()
     answer_all(page, server, DEFAULTS)
-    page.get_by_role("link", name="Change how long you have had pain").click()
+    press(page, "Change how long you have had pain", role="link")
     assert page.url.endswith("/step/about?return=check#duration")
     page.locator("label[for='duration-over_6_months']").click()
-    page.get_by_role("button", name="Save and go back to your answers").click()
+    press(page, "Save and go back to your answers")
     assert page.url.split("#")[0].endswith("/check")
     assert "More than 6 months" in page.locator("main").inner_text()
 
@@ -219,24 +220,24 @@ def test_a_reviewer_works_a_submission_through(browser, server):
     page = context.new_page()
     try:
         answer_all(page, server, {**DEFAULTS, "diagnosis": ["stenosis"]})
-        page.get_by_role("button", name="See my summary").click()
-        page.get_by_role("button", name="Send my answers to the clinic").click()
+        press(page, "See my summary")
+        press(page, "Send my answers to the clinic")
         reference = send_form(page, "Rita Review", phone="555 010 0123")
 
         page.goto(server + "/review/")
         assert "/review/sign-in" in page.url
         page.get_by_label("Email").fill(REVIEWER[0])
         page.get_by_label("Password").fill(REVIEWER[1])
-        page.get_by_role("button", name="Sign in").click()
+        press(page, "Sign in")
         page.locator("input[name=q]").fill(reference)
-        page.get_by_role("button", name="Apply filters").click()
+        press(page, "Apply filters")
         shoot(page, "inbox")
-        page.get_by_role("link", name=reference).click()
+        follow(page, page.get_by_role("link", name=reference))
         assert "Rita Review" in page.content()
         shoot(page, "submission")
-        page.get_by_role("button", name="Move to In review").click()
+        press(page, "Move to In review")
         page.locator("textarea[name=body]").fill("Called back, left a message.")
-        page.get_by_role("button", name="Add note").click()
+        press(page, "Add note")
         assert "Called back, left a message." in page.content()
         page.goto(f"{server}/review/?q={reference}")
         with page.expect_download() as download:
@@ -253,12 +254,10 @@ def test_a_reviewer_works_a_submission_through(browser, server):
 def test_back_and_reload_at_every_step_keep_the_answers(page, server):
     answers = {**DEFAULTS, "pain_location": "both", "walking_pattern": "sometimes", "impact": 7}
     page.goto(server + "/")
-    page.get_by_role("button", name="Start now").click()
+    press(page, "Start now")
     for step in RULESET.questionnaire.steps:
         fill_step(page, answers)
-        with page.expect_navigation():
-            page.get_by_role("button", name="Continue").click()
-        page.wait_for_load_state("load")
+        press(page, "Continue")
         page.go_back(wait_until="load")
         page.reload(wait_until="load")
         for question in step.questions:
@@ -268,5 +267,5 @@ def test_back_and_reload_at_every_step_keep_the_answers(page, server):
             wanted = answers[question.id]
             for value in wanted if isinstance(wanted, list) else [wanted]:
                 assert page.locator(f"#{question.id}-{value}").is_checked(), (step.id, question.id)
-        page.get_by_role("button", name="Continue").click()
+        press(page, "Continue")
     assert page.url.endswith("/check")
