@@ -80,7 +80,11 @@ def _register_hooks(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict:
-        return {"emergency_number": app.config["EMERGENCY_NUMBER"], "ruleset": get_ruleset()}
+        return {
+            "emergency_number": app.config["EMERGENCY_NUMBER"],
+            "reply_days": app.config["REPLY_DAYS"],
+            "ruleset": get_ruleset(),
+        }
 
     @app.after_request
     def _security_headers(response):

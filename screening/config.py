@@ -67,6 +67,7 @@ def from_environment(default_env: str = "production") -> dict:
         "SESSION_IDLE_MINUTES": _int("SCREENING_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
         "SESSION_MAX_HOURS": _int("SCREENING_SESSION_MAX_HOURS", 12, 1, 7 * 24),
         "RETENTION_DAYS": _int("SCREENING_RETENTION_DAYS", 365, 1, 365 * 30),
+        "REPLY_DAYS": _int("SCREENING_REPLY_DAYS", 2, 0, 30),
     }
 
 
@@ -86,6 +87,7 @@ def defaults() -> dict:
         "SESSION_IDLE_MINUTES": 30,
         "SESSION_MAX_HOURS": 12,
         "RETENTION_DAYS": 365,
+        "REPLY_DAYS": 2,
         "EMERGENCY_NUMBER": "911",
         "SCREENING_ENV": "production",
         "RULES_DIR": str(PROJECT_ROOT / "rules"),

@@ -22,6 +22,7 @@ def env(monkeypatch, tmp_path):
         "SCREENING_SESSION_IDLE_MINUTES",
         "SCREENING_SESSION_MAX_HOURS",
         "SCREENING_RETENTION_DAYS",
+        "SCREENING_REPLY_DAYS",
     ]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SCREENING_DATABASE", str(tmp_path / "env.db"))
@@ -56,6 +57,10 @@ def env(monkeypatch, tmp_path):
             {"SCREENING_SECRET_KEY": GOOD_SECRET, "SCREENING_EMERGENCY_NUMBER": "call me"},
             "SCREENING_EMERGENCY_NUMBER: expected digits, found 'call me'.",
         ),
+        (
+            {"SCREENING_SECRET_KEY": GOOD_SECRET, "SCREENING_REPLY_DAYS": "31"},
+            "SCREENING_REPLY_DAYS: expected a number from 0 to 30, found 31.",
+        ),
     ],
 )
 def test_bad_settings_stop_start_up_with_a_clear_message(env, variables, message):
@@ -86,7 +91,9 @@ def test_environment_values_reach_the_app(env, tmp_path):
     env.setenv("SCREENING_SECRET_KEY", GOOD_SECRET)
     env.setenv("SCREENING_EMERGENCY_NUMBER", "112")
     env.setenv("SCREENING_DRAFT_TTL_HOURS", "6")
+    env.setenv("SCREENING_REPLY_DAYS", "0")
     app = create_app()
+    assert app.config["REPLY_DAYS"] == 0
     assert app.config["EMERGENCY_NUMBER"] == "112"
     assert app.config["DRAFT_TTL_HOURS"] == 6
     assert app.config["DATABASE"] == str(tmp_path / "env.db")

@@ -357,3 +357,22 @@ def test_topics_page_lists_every_card_with_sources(client, ruleset):
     text = html.get_text(" ")
     for source in ruleset.sources.values():
         assert source.title in text
+
+
+@pytest.mark.parametrize(
+    ("days", "promise"),
+    [
+        (2, "contact you, usually within 2 working days."),
+        (1, "contact you, usually within 1 working day."),
+        (0, "contact you."),
+    ],
+)
+def test_the_reply_time_the_pages_promise_is_the_clinics_setting(patient, app, days, promise):
+    app.config["REPLY_DAYS"] = days
+    patient.summary({})
+    assert promise in text_of(patient.client.get("/send"))
+    patient.send(name="Di", email="di@example.com", contact_method="email", consent="y")
+    done = text_of(patient.client.get("/done"))
+    assert promise.replace("contact you", "contact you in the way you chose") in done
+    if days == 0:
+        assert "working day" not in done
