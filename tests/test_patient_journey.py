@@ -376,3 +376,19 @@ def test_the_reply_time_the_pages_promise_is_the_clinics_setting(patient, app, d
     assert promise.replace("contact you", "contact you in the way you chose") in done
     if days == 0:
         assert "working day" not in done
+
+
+def test_every_change_link_opens_its_question_and_saving_returns_to_the_check_page(patient, ruleset):
+    patient.complete(DEFAULT_ANSWERS)
+    html = page(patient.client.get("/check"))
+    links = {a["href"].split("#")[1]: a["href"] for a in html.select(".summary-list__actions a")}
+    questionnaire = ruleset.questionnaire
+    assert sorted(links) == sorted(DEFAULT_ANSWERS), "one Change link per answer"
+    for qid, href in links.items():
+        step = next(s for s in questionnaire.steps if any(q.id == qid for q in s.questions))
+        assert href == f"/step/{step.id}?return=check#{qid}"
+        opened = page(patient.client.get(href.split("#")[0]))
+        assert opened.find(id=qid) is not None, qid
+        assert opened.find("button", string="Save and go back to your answers") is not None
+        response = patient.answer(step.id, DEFAULT_ANSWERS, query="?return=check")
+        assert response.headers["Location"] == "/check", qid

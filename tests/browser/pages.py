@@ -85,4 +85,6 @@ def send_form(page, name: str, *, email: str = "", phone: str = "") -> str:
     page.get_by_text("By email" if email else "By phone").click()
     page.get_by_text("I agree that my answers").click()
     press(page, "Send to the clinic")
+    errors = page.locator(".error-summary")
+    assert errors.count() == 0, f"the send form said: {errors.inner_text()}"
     return page.locator(".reference").inner_text()
