@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import DEFAULT_ANSWERS
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -41,9 +42,12 @@ def _tick(page, block, qid: str, value) -> None:
     for box in block.locator("input[type=checkbox]:checked").all():
         if box.get_attribute("value") not in wanted:
             page.locator(f"label[for='{box.get_attribute('id')}']").click()
+            expect(box).not_to_be_checked()
     for item in wanted:
-        if not page.locator(f"#{qid}-{item}").is_checked():
+        box = page.locator(f"#{qid}-{item}")
+        if not box.is_checked():
             page.locator(f"label[for='{qid}-{item}']").click()
+            expect(box).to_be_checked()
 
 
 def press(page, name: str, *, role: str = "button", exact: bool = False) -> None:
@@ -59,6 +63,12 @@ def follow(page, locator) -> None:
     """Click a locator that loads a new page, and wait for that page's load event."""
     with page.expect_navigation(wait_until="load"):
         locator.click()
+
+
+def tick(page, label: str) -> None:
+    """Click a choice's label, as a patient taps it, and make sure its box is then ticked."""
+    page.get_by_text(label).click()
+    expect(page.get_by_label(label)).to_be_checked()
 
 
 def answer_all(page, base: str, answers: dict, *, shots: str = "") -> None:
@@ -82,9 +92,11 @@ def send_form(page, name: str, *, email: str = "", phone: str = "") -> str:
         page.get_by_label("Email address").fill(email)
     if phone:
         page.get_by_label("Phone number").fill(phone)
-    page.get_by_text("By email" if email else "By phone").click()
-    page.get_by_text("I agree that my answers").click()
+    tick(page, "By email" if email else "By phone")
+    tick(page, "I agree that my answers")
     press(page, "Send to the clinic")
-    errors = page.locator(".error-summary")
-    assert errors.count() == 0, f"the send form said: {errors.inner_text()}"
+    if page.locator(".reference").count() == 0:
+        errors = page.locator(".error-summary")
+        said = errors.inner_text() if errors.count() else page.locator("main").inner_text()[:300]
+        raise AssertionError(f"sending ended on {page.url}, not the confirmation: {said}")
     return page.locator(".reference").inner_text()
