@@ -263,14 +263,16 @@ def _summary_html(outcome) -> str:
 def send():
     db = get_db()
     form = SendForm()
-    if request.method == "POST" and form.key.data:
-        done = store.submission_by_key(db, form.key.data)
-        if done is not None:
-            session["sent_reference"] = done["reference"]
-            return _forget_draft(redirect(url_for("patient.done")))
     draft = _draft()
     if draft is None:
-        return _expired()
+        # A second click, or a retried POST, after the first one stored it and deleted the draft.
+        done = (
+            store.submission_by_key(db, form.key.data) if request.method == "POST" and form.key.data else None
+        )
+        if done is None:
+            return _expired()
+        session["sent_reference"] = done["reference"]
+        return _forget_draft(redirect(url_for("patient.done")))
     outcome, detour = _outcome_or_redirect(draft)
     if detour is not None:
         return detour

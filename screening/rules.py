@@ -116,6 +116,16 @@ class Outcome:
         }
 
 
+@dataclass(frozen=True)
+class Card:
+    """One topic card of a summary: the topic, its rules that fired at the card's level, and the
+    sources to cite (the fired rules' first, then the topic's own, each once)."""
+
+    topic: Topic
+    items: tuple[Fired, ...]
+    sources: tuple[str, ...]
+
+
 class RuleSet:
     """The questionnaire, levels, sources, topic cards and rules, ready to evaluate answers."""
 
@@ -159,6 +169,29 @@ class RuleSet:
             version=self.version,
             hash=self.hash,
         )
+
+    def cards(self, outcome: Outcome) -> dict[str, tuple[Card, ...]]:
+        """Group an outcome's fired rules into topic cards by level, in the order the rules fired.
+
+        A topic whose rules fired at two levels gets a card at each; both cite all its rules' sources.
+        """
+        by_topic: dict[str, list[Fired]] = {}
+        for fired in outcome.fired:
+            by_topic.setdefault(fired.rule.topic, []).append(fired)
+        cited = {
+            topic: tuple(
+                dict.fromkeys([s for f in fired for s in f.rule.sources] + list(self.topics[topic].sources))
+            )
+            for topic, fired in by_topic.items()
+        }
+        cards: dict[str, dict[str, Card]] = {}
+        for fired in outcome.fired:
+            level, topic = fired.rule.level, fired.rule.topic
+            here = cards.setdefault(level, {})
+            if topic not in here:
+                items = tuple(f for f in by_topic[topic] if f.rule.level == level)
+                here[topic] = Card(self.topics[topic], items, cited[topic])
+        return {level: tuple(here.values()) for level, here in cards.items()}
 
     def _reasons(self, rule: Rule, answers: Mapping) -> tuple[Reason, ...]:
         if rule.when is None:

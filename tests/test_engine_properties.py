@@ -47,6 +47,22 @@ def test_valid_answers_evaluate_consistently(answers):
 
 
 @settings(max_examples=200, deadline=None)
+@given(complete_answers())
+def test_summary_cards_hold_every_fired_rule_once_and_cite_each_source_once(answers):
+    outcome = RULESET.evaluate(answers)
+    cards = RULESET.cards(outcome)
+    placed = [(level, item.rule.id) for level, row in cards.items() for card in row for item in card.items]
+    assert sorted(placed) == sorted((f.rule.level, f.rule.id) for f in outcome.fired)
+    for level, row in cards.items():
+        assert len({card.topic.id for card in row}) == len(row), "one card per topic at each level"
+        for card in row:
+            assert all(item.rule.topic == card.topic.id and item.rule.level == level for item in card.items)
+            wanted = {s for f in outcome.fired if f.rule.topic == card.topic.id for s in f.rule.sources}
+            assert len(card.sources) == len(set(card.sources))
+            assert set(card.sources) == wanted | set(card.topic.sources)
+
+
+@settings(max_examples=200, deadline=None)
 @given(complete_answers(), st.lists(st.sampled_from(EMERGENCY_OPTIONS), min_size=1, unique=True))
 def test_emergency_answers_always_give_an_emergency_and_nothing_else(answers, signs):
     outcome = RULESET.evaluate(dict(answers, emergency_signs=signs))
