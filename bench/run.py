@@ -373,7 +373,7 @@ def seeded_database(count: int) -> str:
             stdout=subprocess.DEVNULL,
         )
         partial.rename(path)
-        for suffix in ("-wal", "-shm"):
+        for suffix in ("-wal", "-shm", ".write-lock"):
             Path(str(partial) + suffix).unlink(missing_ok=True)
     return str(path)
 
