@@ -324,9 +324,7 @@ def purge_command(days: int | None) -> None:
     now = store.now()
     submissions = store.purge_submissions(db, store.shift(now, days=-days))
     click.echo(f"Deleted {submissions:,} submissions received more than {days} days ago, with their notes.")
-    purge_drafts = getattr(store, "purge_expired_drafts", None)
-    if purge_drafts is not None:
-        click.echo(f"Deleted {purge_drafts(db):,} expired drafts.")
+    click.echo(f"Deleted {store.purge_expired_drafts(db):,} expired drafts.")
     config = current_app.config
     attempts, sessions = store.purge_reviewer_records(
         db, store.shift(now, hours=-max(config["SESSION_MAX_HOURS"], config["SIGNIN_WINDOW_MINUTES"] / 60))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -97,8 +98,25 @@ def begin():
     if old:
         store.delete_draft(db, old)
     token = store.create_draft(db, current_app.config["DRAFT_TTL_HOURS"])
+    _purge_expired_drafts_now_and_then(db)
     first = _steps()[0].id
     return _set_draft_cookie(redirect(url_for("patient.step", step_id=first)), token)
+
+
+DRAFT_PURGE_EVERY = timedelta(minutes=10)
+
+
+def _purge_expired_drafts_now_and_then(db) -> None:
+    """Delete abandoned drafts once they expire, without waiting for `screening purge`.
+
+    A draft holds health answers; it is never served after it expires, and this removes it at the next
+    start after that (at most once every 10 minutes in each worker process; an indexed delete).
+    """
+    due = current_app.extensions.get("drafts_purged_at")
+    now = datetime.fromisoformat(store.now())
+    if due is None or now - due >= DRAFT_PURGE_EVERY:
+        current_app.extensions["drafts_purged_at"] = now
+        store.purge_expired_drafts(db)
 
 
 @bp.route("/step/<step_id>", methods=["GET", "POST"])

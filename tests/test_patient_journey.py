@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime, timedelta
 
 import pytest
-from conftest import DEFAULT_ANSWERS, page, text_of
+from conftest import DEFAULT_ANSWERS, Patient, page, text_of
 
 from screening import store
 
@@ -338,6 +339,33 @@ def test_expired_drafts_are_purged(app, monkeypatch):
         monkeypatch.setattr(store, "now", lambda: later)
         assert store.purge_expired_drafts(db) == 1
         assert store.purge_expired_drafts(db) == 0
+
+
+def test_abandoned_drafts_are_deleted_once_expired_when_someone_starts(app, patient, monkeypatch):
+    patient.start()
+    patient.answer("safety", DEFAULT_ANSWERS)  # then the patient walks away
+    assert len(rows(app, "drafts")) == 1
+    start = datetime.fromisoformat(store.now())
+    clock = {"now": start + timedelta(minutes=5)}
+    monkeypatch.setattr(store, "now", lambda: clock["now"].isoformat(timespec="microseconds"))
+    Patient(app.test_client(), patient.ruleset).start()
+    assert len(rows(app, "drafts")) == 2, "not expired yet, and a purge ran moments ago"
+    clock["now"] = start + timedelta(hours=25)
+    Patient(app.test_client(), patient.ruleset).start()
+    assert len(rows(app, "drafts")) == 1, "the two expired drafts are gone; the new one stays"
+    clock["now"] = start + timedelta(hours=25, minutes=5)
+    con = sqlite3.connect(app.config["DATABASE"])
+    with con:
+        con.execute(
+            "INSERT INTO drafts (token, answers, progress, created, updated, expires) "
+            "VALUES ('stale', '{}', '{}', '2026-01-01', '2026-01-01', '2026-01-02')"
+        )
+    con.close()
+    Patient(app.test_client(), patient.ruleset).start()
+    assert "stale" in {r["token"] for r in rows(app, "drafts")}, "at most one purge every 10 minutes"
+    clock["now"] = start + timedelta(hours=25, minutes=11)
+    Patient(app.test_client(), patient.ruleset).start()
+    assert "stale" not in {r["token"] for r in rows(app, "drafts")}
 
 
 def test_without_a_draft_every_step_offers_to_start_again(client):
