@@ -188,6 +188,20 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def _reserve_attempt(email: str, address: str) -> tuple[str, str, list[int] | None]:
+    """Count a password attempt against the account and the address, in the database every worker
+    shares. Return the account's counter key, the window's start, and the reserved attempt ids (None
+    when either counter is already at its limit)."""
+    config = current_app.config
+    since = store.shift(store.now(), minutes=-config["SIGNIN_WINDOW_MINUTES"])
+    email_key = "email:" + _digest(email.lower())
+    limits = {
+        email_key: config["SIGNIN_MAX_ATTEMPTS"],
+        "address:" + address: config["SIGNIN_MAX_ADDRESS_ATTEMPTS"],
+    }
+    return email_key, since, store.reserve_signin_attempt(get_db(), limits, since)
+
+
 def attempt_sign_in(email: str, password: str, address: str) -> str:
     """Check the credentials and start a session; return "ok", "failed" or "throttled".
 
@@ -197,14 +211,7 @@ def attempt_sign_in(email: str, password: str, address: str) -> str:
     """
     db = get_db()
     email = email.strip()
-    config = current_app.config
-    since = store.shift(store.now(), minutes=-config["SIGNIN_WINDOW_MINUTES"])
-    email_key = "email:" + _digest(email.lower())
-    limits = {
-        email_key: config["SIGNIN_MAX_ATTEMPTS"],
-        "address:" + address: config["SIGNIN_MAX_ADDRESS_ATTEMPTS"],
-    }
-    reserved = store.reserve_signin_attempt(db, limits, since)
+    email_key, since, reserved = _reserve_attempt(email, address)
     row = store.find_reviewer(db, email) if email else None
     known = {"reviewer_id": row["id"], "reviewer_email": row["email"]} if row else {}
     if reserved is None:
@@ -222,6 +229,29 @@ def attempt_sign_in(email: str, password: str, address: str) -> str:
     store.forget_signin_attempts(db, reserved, keys=(email_key,))
     _start_session(row)
     store.record_audit(db, "signin", **known)
+    return "ok"
+
+
+def change_own_password(current: str, new: str, address: str) -> str:
+    """Let the signed-in reviewer replace their password; return "ok", "wrong" or "throttled".
+
+    A wrong current password counts against the same throttle as a failed sign-in, so an unlocked
+    screen cannot be used to guess it. On success every other session of the account ends, and this
+    browser gets a new session.
+    """
+    db = get_db()
+    row = store.get_reviewer(db, current_user.id)
+    who = {"reviewer_id": row["id"], "reviewer_email": row["email"]}
+    email_key, _, reserved = _reserve_attempt(row["email"], address)
+    if reserved is None:
+        return "throttled"
+    if not _verify(row["password_hash"], current):
+        store.record_audit(db, "password_change_failed", detail="wrong current password", **who)
+        return "wrong"
+    store.forget_signin_attempts(db, reserved, keys=(email_key,))
+    store.set_reviewer_password(db, row["id"], hasher().hash(new), end_sessions=True)
+    _start_session(row)
+    store.record_audit(db, "password_change", **who)
     return "ok"
 
 

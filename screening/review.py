@@ -35,7 +35,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import DateField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from . import auth, get_db, get_ruleset, store
 
@@ -63,6 +63,8 @@ AUDIT_ACTIONS = {
     "reviewer_disable": "Disabled a reviewer",
     "reviewer_enable": "Enabled a reviewer",
     "reviewer_reset": "Reset a password",
+    "password_change": "Changed own password",
+    "password_change_failed": "Failed password change",
     "purge": "Purged old data",
     "backup": "Backed up the database",
     "seed": "Added demo data",
@@ -94,6 +96,25 @@ class DayField(DateField):
 class SignInForm(FlaskForm):
     email = StringField("Email address", [InputRequired("Enter your email address."), Length(max=254)])
     password = PasswordField("Password", [InputRequired("Enter your password."), Length(max=1024)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(
+        "Current password", [InputRequired("Enter your current password."), Length(max=1024)]
+    )
+    new = PasswordField("New password", [InputRequired("Enter a new password.")])
+    confirm = PasswordField("New password again", [InputRequired("Enter the new password again.")])
+
+    def validate_new(self, field) -> None:
+        problems = auth.password_problems(field.data, current_user.email)
+        if field.data == self.current.data:
+            problems.append("Choose a password that is different from your current one.")
+        if problems:
+            raise ValidationError(" ".join(problems))
+
+    def validate_confirm(self, field) -> None:
+        if field.data != self.new.data:
+            raise ValidationError("The two new passwords are not the same.")
 
 
 class InboxFilterForm(Form):
@@ -209,6 +230,23 @@ def sign_in():
             return redirect(auth.safe_next(request.args.get("next")))
         failed = True
     return render_template("review/sign_in.html", form=form, failed=failed)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password():
+    form = PasswordChangeForm()
+    wrong = False
+    if form.validate_on_submit():
+        outcome = auth.change_own_password(form.current.data, form.new.data, request.remote_addr or "unknown")
+        if outcome == "throttled":
+            return render_template("review/throttled.html"), 429
+        if outcome == "ok":
+            flash("Your password is changed. Anywhere else you were signed in, you are now signed out.")
+            return redirect(url_for("review.inbox"), code=303)
+        wrong = True
+        form.current.errors = ["The current password is not right."]
+    status = 400 if form.errors or wrong else 200
+    return render_template("review/password.html", form=form, min_length=auth.MIN_PASSWORD_LENGTH), status
 
 
 @bp.post("/sign-out")

@@ -65,9 +65,15 @@ def test_the_throttled_and_expired_form_pages_are_well_formed(client, accounts):
 def test_the_signed_in_header_has_the_reviewer_nav(admin, reviewer):
     soup = BeautifulSoup(admin.client.get("/review/").get_data(as_text=True), "html.parser")
     nav = soup.find("nav", attrs={"aria-label": "Reviewer pages"})
-    assert [a.get_text() for a in nav.find_all("a")] == ["Inbox", "Overview", "Audit", "Reviewers"]
+    assert [a.get_text() for a in nav.find_all("a")] == [
+        "Inbox",
+        "Overview",
+        "Audit",
+        "Reviewers",
+        "Your password",
+    ]
     assert nav.find("a", attrs={"aria-current": "page"}).get_text() == "Inbox"
     assert soup.find("form", action="/review/sign-out").find("button").get_text() == "Sign out"
     plain = BeautifulSoup(reviewer.client.get("/review/").get_data(as_text=True), "html.parser")
     links = plain.find("nav", attrs={"aria-label": "Reviewer pages"}).find_all("a")
-    assert [a.get_text() for a in links] == ["Inbox", "Overview"]
+    assert [a.get_text() for a in links] == ["Inbox", "Overview", "Your password"]

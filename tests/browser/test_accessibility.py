@@ -131,9 +131,12 @@ def test_every_reviewer_page_type(browser, server, size):
             ("/review/overview", "overview"),
             ("/review/audit", "audit"),
             ("/review/admin/reviewers", "admin-reviewers"),
+            ("/review/account/password", "password"),
         ]:
             page.goto(server + path)
             check_page(page, name, problems)
+        press(page, "Change password")
+        check_page(page, "password-with-errors", problems)
     finally:
         context.close()
     assert problems == [], "\n".join(problems)
