@@ -232,7 +232,8 @@ def reviewer_first_run() -> None:
                 f"  email:    {account.email}",
                 f"  password: {account.password}",
                 "This password is shown ONCE and is not stored anywhere. Sign in, add real",
-                "reviewers under Reviewers, then disable this account or reset its password.",
+                "reviewers under Reviewers, then disable this account (or change its password",
+                "under Your password if you keep it).",
                 "=" * 72,
                 "",
             ]
