@@ -39,9 +39,12 @@ def fill_step(page, answers: dict) -> None:
 
 def _tick(page, block, qid: str, value) -> None:
     wanted = [str(v) for v in (value if isinstance(value, list) else [value])]
-    for box in block.locator("input[type=checkbox]:checked").all():
+    # Read the ids first: a ":checked" locator would point at another box once one is unticked.
+    ticked = [box.get_attribute("id") for box in block.locator("input[type=checkbox]:checked").all()]
+    for box_id in ticked:
+        box = page.locator(f"#{box_id}")
         if box.get_attribute("value") not in wanted:
-            page.locator(f"label[for='{box.get_attribute('id')}']").click()
+            page.locator(f"label[for='{box_id}']").click()
             expect(box).not_to_be_checked()
     for item in wanted:
         box = page.locator(f"#{qid}-{item}")
