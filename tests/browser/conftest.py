@@ -86,6 +86,16 @@ def page(context):
     return page
 
 
+@pytest.fixture(params=list(SIZES))
+def sized_page(browser, request):
+    """A page at each size in turn: a phone (360 x 740) and a desktop (1280 x 800)."""
+    context = browser.new_context(viewport=SIZES[request.param])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
 def pytest_terminal_summary(terminalreporter):
     if SHOTS.exists() and any(SHOTS.iterdir()):
         terminalreporter.write_line(

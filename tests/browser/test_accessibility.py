@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from .pages import DEFAULTS, REVIEWER, SIZES, answer_all, fill_step, press, send_form, shoot
+from .pages import DEFAULTS, REVIEWER, answer_all, fill_step, press, send_form, shoot
 
 AXE = Axe()
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
@@ -54,91 +53,79 @@ def check_page(page, name: str, problems: list[str]) -> None:
         problems.append(f"{name}: small target {target}")
 
 
-@pytest.mark.parametrize("size", list(SIZES))
-def test_every_patient_page_type(browser, server, size):
-    context = browser.new_context(viewport=SIZES[size])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+def test_every_patient_page_type(sized_page, server):
+    page = sized_page
     problems: list[str] = []
-    try:
-        page.goto(server + "/")
-        check_page(page, "start", problems)
-        press(page, "Start now")
+    page.goto(server + "/")
+    check_page(page, "start", problems)
+    press(page, "Start now")
+    press(page, "Continue")
+    check_page(page, "step-with-errors", problems)
+    answers = {
+        **DEFAULTS,
+        "warning_signs": ["night_pain"],
+        "pain_location": "both",
+        "walking_pattern": "often",
+        "diagnosis": ["stenosis"],
+        "health_factors": ["diabetes"],
+    }
+    for _ in range(5):
+        check_page(page, f"step-{page.url.rsplit('/', 1)[-1]}", problems)
+        fill_step(page, answers)
         press(page, "Continue")
-        check_page(page, "step-with-errors", problems)
-        answers = {
-            **DEFAULTS,
-            "warning_signs": ["night_pain"],
-            "pain_location": "both",
-            "walking_pattern": "often",
-            "diagnosis": ["stenosis"],
-            "health_factors": ["diabetes"],
-        }
-        for _ in range(5):
-            check_page(page, f"step-{page.url.rsplit('/', 1)[-1]}", problems)
-            fill_step(page, answers)
-            press(page, "Continue")
-        check_page(page, "check-answers", problems)
+    check_page(page, "check-answers", problems)
+    press(page, "See my summary")
+    check_page(page, "summary-urgent", problems)
+    press(page, "Send my answers to the clinic")
+    check_page(page, "send", problems)
+    press(page, "Send to the clinic")
+    check_page(page, "send-with-errors", problems)
+    send_form(page, "Axe Tester", email="axe.tester@example.com")
+    check_page(page, "confirmation", problems)
+    for name, diff in [
+        ("summary-discuss", {"diagnosis": ["herniated_disc"], "pain_location": "leg"}),
+        ("summary-consider", {"health_factors": ["weight"]}),
+        ("summary-info", {}),
+    ]:
+        answer_all(page, server, {**DEFAULTS, **diff})
         press(page, "See my summary")
-        check_page(page, "summary-urgent", problems)
-        press(page, "Send my answers to the clinic")
-        check_page(page, "send", problems)
-        press(page, "Send to the clinic")
-        check_page(page, "send-with-errors", problems)
-        send_form(page, "Axe Tester", email="axe.tester@example.com")
-        check_page(page, "confirmation", problems)
-        for name, diff in [
-            ("summary-discuss", {"diagnosis": ["herniated_disc"], "pain_location": "leg"}),
-            ("summary-consider", {"health_factors": ["weight"]}),
-            ("summary-info", {}),
-        ]:
-            answer_all(page, server, {**DEFAULTS, **diff})
-            press(page, "See my summary")
-            check_page(page, name, problems)
-        press(page, "Finish without sending")
-        check_page(page, "finished", problems)
-        answer_all(page, server, {**DEFAULTS, "emergency_signs": ["leg_weakness"]})
-        check_page(page, "emergency", problems)
-        page.goto(server + "/topics")
-        check_page(page, "topics", problems)
-        page.goto(server + "/nowhere")
-        check_page(page, "not-found", problems)
-    finally:
-        context.close()
+        check_page(page, name, problems)
+    press(page, "Finish without sending")
+    check_page(page, "finished", problems)
+    answer_all(page, server, {**DEFAULTS, "emergency_signs": ["leg_weakness"]})
+    check_page(page, "emergency", problems)
+    page.goto(server + "/topics")
+    check_page(page, "topics", problems)
+    page.goto(server + "/nowhere")
+    check_page(page, "not-found", problems)
     assert problems == [], "\n".join(problems)
 
 
-@pytest.mark.parametrize("size", list(SIZES))
-def test_every_reviewer_page_type(browser, server, size):
-    context = browser.new_context(viewport=SIZES[size])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+def test_every_reviewer_page_type(sized_page, server):
+    page = sized_page
     problems: list[str] = []
-    try:
-        answer_all(page, server, DEFAULTS)
-        press(page, "See my summary")
-        press(page, "Send my answers to the clinic")
-        reference = send_form(page, "Page Checker", phone="555 010 0100")
-        page.goto(server + "/review/")
-        check_page(page, "sign-in", problems)
-        page.get_by_label("Email").fill(REVIEWER[0])
-        page.get_by_label("Password").fill(REVIEWER[1])
-        press(page, "Sign in")
-        check_page(page, "inbox", problems)
-        page.goto(f"{server}/review/submissions/{reference}")
-        check_page(page, "submission", problems)
-        for path, name in [
-            ("/review/overview", "overview"),
-            ("/review/audit", "audit"),
-            ("/review/admin/reviewers", "admin-reviewers"),
-            ("/review/account/password", "password"),
-        ]:
-            page.goto(server + path)
-            check_page(page, name, problems)
-        press(page, "Change password")
-        check_page(page, "password-with-errors", problems)
-    finally:
-        context.close()
+    answer_all(page, server, DEFAULTS)
+    press(page, "See my summary")
+    press(page, "Send my answers to the clinic")
+    reference = send_form(page, "Page Checker", phone="555 010 0100")
+    page.goto(server + "/review/")
+    check_page(page, "sign-in", problems)
+    page.get_by_label("Email").fill(REVIEWER[0])
+    page.get_by_label("Password").fill(REVIEWER[1])
+    press(page, "Sign in")
+    check_page(page, "inbox", problems)
+    page.goto(f"{server}/review/submissions/{reference}")
+    check_page(page, "submission", problems)
+    for path, name in [
+        ("/review/overview", "overview"),
+        ("/review/audit", "audit"),
+        ("/review/admin/reviewers", "admin-reviewers"),
+        ("/review/account/password", "password"),
+    ]:
+        page.goto(server + path)
+        check_page(page, name, problems)
+    press(page, "Change password")
+    check_page(page, "password-with-errors", problems)
     assert problems == [], "\n".join(problems)
 
 
