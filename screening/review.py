@@ -235,7 +235,6 @@ def sign_in():
 @bp.route("/account/password", methods=["GET", "POST"])
 def change_password():
     form = PasswordChangeForm()
-    wrong = False
     if form.validate_on_submit():
         outcome = auth.change_own_password(form.current.data, form.new.data, request.remote_addr or "unknown")
         if outcome == "throttled":
@@ -243,9 +242,8 @@ def change_password():
         if outcome == "ok":
             flash("Your password is changed. Anywhere else you were signed in, you are now signed out.")
             return redirect(url_for("review.inbox"), code=303)
-        wrong = True
         form.current.errors = ["The current password is not right."]
-    status = 400 if form.errors or wrong else 200
+    status = 400 if form.errors else 200
     return render_template("review/password.html", form=form, min_length=auth.MIN_PASSWORD_LENGTH), status
 
 

@@ -392,24 +392,20 @@ def _writer(db: sqlite_utils.Database) -> Iterator[None]:
     exclusive file lock beside the database queues writers instead: the next one wakes as soon as the
     lock is free. Closing the descriptor (or the process dying) releases it. Nested writes reuse it.
     """
+    depth = getattr(db, "_writer_depth", 0)
     path = _writer_lock_path(db)
-    if not path or getattr(db, "_writer_depth", 0):
-        db._writer_depth = getattr(db, "_writer_depth", 0) + 1
-        try:
-            yield
-        finally:
-            db._writer_depth -= 1
-        return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600) if path and not depth else None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        db._writer_depth = 1
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        db._writer_depth = depth + 1
         try:
             yield
         finally:
-            db._writer_depth = 0
+            db._writer_depth = depth
     finally:
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
 
 
 def _writer_lock_path(db: sqlite_utils.Database) -> str:
