@@ -10,7 +10,7 @@ from pathlib import Path
 
 import textstat
 
-from . import schemas, yamlfile
+from . import safety, schemas, yamlfile
 from .errors import Collector, Problem, suggest
 from .rules import RuleSet, display_name, load_with_problems, read_checked
 
@@ -52,6 +52,7 @@ def check_rules_dir(rules_dir) -> Report:
     report.mean_grade = _check_readability(rules_dir, ruleset, report.errors)
     if not report.errors:
         report.cases = _check_cases(rules_dir, ruleset, report.errors)
+        safety.check(rules_dir, ruleset, report.errors, report.warnings)
     return report
 
 

@@ -113,6 +113,29 @@ def rules_evaluate(answers_file, rules_dir: Path) -> None:
     click.echo(json.dumps(ruleset.evaluate(answers).to_dict(), indent=2))
 
 
+@rules_group.command("protect")
+@click.option("--approved-by", required=True, help="The clinical lead who approved the safety content.")
+@RULES_DIR_OPTION
+def rules_protect(approved_by: str, rules_dir: Path) -> None:
+    """Record the emergency rules and protected cases as approved, in rules/safety-lock.yaml."""
+    from datetime import date
+
+    from .rules import RuleSetError, load_ruleset
+    from .safety import LOCK_FILE, write_lock
+
+    if not approved_by.strip():
+        raise click.ClickException("--approved-by needs the name of the clinical lead who approved it.")
+    try:
+        ruleset = load_ruleset(rules_dir)
+    except RuleSetError as exc:
+        raise click.ClickException(str(exc)) from None
+    data = write_lock(rules_dir, ruleset, approved_by.strip(), date.today())
+    click.echo(
+        f"Recorded {len(data['emergency_rules'])} emergency rule(s) and {len(data['protected_cases'])} "
+        f"protected case(s) in {Path(rules_dir).name}/{LOCK_FILE}, approved by {approved_by.strip()}."
+    )
+
+
 # --- reviewers, seed, export, purge, backup (reviewer side) ---------------------------------------
 
 FIRST_ADMIN_EMAIL = "admin@clinic.example"

@@ -128,6 +128,80 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "the mean reading grade of all {count} patient texts is {grade:.2f}, above {limit}",
         "Simplify the texts listed with the highest grades.",
     ),
+    "role_missing": (
+        "no {kind} has 'role: {role}' (the {kind} that {meaning})",
+        "Add 'role: {role}' to the {kind} that {meaning}.",
+    ),
+    "role_doubled": (
+        "'role: {role}' is on {kind} '{first}' and again on {kind} '{second}'",
+        "Keep 'role: {role}' on one {kind} only.",
+    ),
+    "role_order": (
+        "level '{level}' has 'role: {role}', but {detail}",
+        "List the levels highest first: the emergency level, then the urgent level, then the others.",
+    ),
+    "role_rule_topic": (
+        "it is at the {role} level '{level}', but its topic '{topic}' is not the safety topic '{safety}'",
+        "Give rules at the {role} level the topic '{safety}'; show another card with a rule of its own.",
+    ),
+    "alone_at_role_level": (
+        "it is marked 'alone: true' but is at the {role} level '{level}'",
+        "Only rules below the urgent level can be alone; remove 'alone: true' or change the level.",
+    ),
+    "hide_safety_topic": (
+        "the safety topic cannot be hidden when an urgent rule fires",
+        "Remove 'hide_when_urgent: true' from it.",
+    ),
+    "emergency_options_missing": (
+        "no option is marked 'emergency: true'",
+        "Mark each answer on the first step that sends the patient to emergency care 'emergency: true'.",
+    ),
+    "emergency_option_misplaced": (
+        "option '{option}' is marked 'emergency: true', but it is exclusive or on step '{step}'",
+        "Only answers on the first step ('{first}'), other than 'none of these', can be emergency answers.",
+    ),
+    "step_show_when_order": (
+        "step '{step}' is shown depending on '{other}', which is not asked on an earlier step",
+        "Only refer to questions on earlier steps.",
+    ),
+    "emergency_option_lost": (
+        "option '{option}' is marked 'emergency: true', but chosen alone it gives level '{got}', not the "
+        "emergency level '{emergency}'",
+        "Make an emergency rule fire for it.",
+    ),
+    "emergency_answer_lost": (
+        "'{answer}' was approved as an emergency answer, but it is gone or no longer marked "
+        "'emergency: true'",
+        "Restore it. If a clinical lead approved this change, run `screening rules protect --approved-by "
+        "NAME`.",
+    ),
+    "emergency_bypass": (
+        "it can be bypassed: {answer} with {other} gives level '{got}'",
+        "Make the emergency rules fire on the emergency answers alone, whatever else is answered.",
+    ),
+    "emergency_rule_lost": (
+        "emergency rule '{rule}' was approved, but it is gone or no longer at the emergency level",
+        "Restore it. If a clinical lead approved this change, run `screening rules protect --approved-by "
+        "NAME`.",
+    ),
+    "emergency_source_lost": (
+        "emergency rule '{rule}' no longer cites '{source}', which it cited when it was approved",
+        "Cite it again. If a clinical lead approved this change, run `screening rules protect "
+        "--approved-by NAME`.",
+    ),
+    "protected_case_changed": (
+        "protected case '{case}' was changed since a clinical lead approved it",
+        "Undo the change. If a clinical lead approved it, run `screening rules protect --approved-by NAME`.",
+    ),
+    "protected_case_missing": (
+        "protected case '{case}' was deleted",
+        "Restore it. If a clinical lead approved this change, run `screening rules protect --approved-by "
+        "NAME`.",
+    ),
+    "protected_case_unrecorded": (
+        "case '{case}' is marked protected, but no clinical lead has approved it yet",
+        "Run `screening rules protect --approved-by NAME` once a clinical lead has approved it.",
+    ),
     "case_invalid_answers": ("case '{case}': {detail}", "Fix the case's answers."),
     "case_unknown_rule": (
         "case '{case}' names unknown rule '{rule}'{suggest}",

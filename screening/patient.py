@@ -51,7 +51,12 @@ def _forget_draft(response):
 
 
 def _expired():
-    """Say plainly that the answers are gone, with a way to start again."""
+    """Say plainly that the answers are gone, with a way to start again.
+
+    After an emergency answer the draft is deleted on purpose: any page then shows the emergency page again.
+    """
+    if session.get(EMERGENCY_KEY) is not None:
+        return redirect(url_for("patient.emergency"))
     hours = current_app.config["DRAFT_TTL_HOURS"]
     return _forget_draft(make_response(render_template("patient/expired.html", hours=hours)))
 
@@ -65,6 +70,23 @@ def _step_index(step_id: str) -> int:
         if step.id == step_id:
             return index
     abort(404)
+
+
+def _next_step(index: int, answers: dict):
+    """Return the next step that is asked, given the answers, or None after the last."""
+    questionnaire = get_ruleset().questionnaire
+    for step in _steps()[index + 1 :]:
+        if questionnaire.step_shown(step.id, answers):
+            return step
+    return None
+
+
+def _previous_step(index: int, answers: dict):
+    questionnaire = get_ruleset().questionnaire
+    for step in reversed(_steps()[:index]):
+        if questionnaire.step_shown(step.id, answers):
+            return step
+    return None
 
 
 def _first_incomplete(answers: dict) -> str | None:
@@ -98,6 +120,7 @@ def begin():
     if old:
         store.delete_draft(db, old)
     token = store.create_draft(db, current_app.config["DRAFT_TTL_HOURS"])
+    session.pop(EMERGENCY_KEY, None)
     _purge_expired_drafts_now_and_then(db)
     first = _steps()[0].id
     return _set_draft_cookie(redirect(url_for("patient.step", step_id=first)), token)
@@ -124,10 +147,18 @@ def step(step_id: str):
     index = _step_index(step_id)
     draft = _draft()
     if draft is None:
+        if request.method == "POST" and index == _emergency_step_index():
+            # The draft is gone, but an emergency answer must still reach the emergency page.
+            outcome = _emergency_in_post(questionnaire_step(index), {})
+            if outcome is not None:
+                return _emergency(outcome)
         return _expired()
     questionnaire = get_ruleset().questionnaire
     step = questionnaire.steps[index]
     answers = dict(draft["answers"])
+    if not questionnaire.step_shown(step.id, answers):
+        following = _next_step(index, answers)
+        return redirect(url_for("patient.step", step_id=following.id) if following else url_for("patient.check"))
     if request.method == "POST":
         return _post_step(draft, step, index, answers)
     shown = tuple(q.id for q in questionnaire.shown_questions(step.id, answers))
@@ -142,7 +173,7 @@ def _new_urgent_notices(draft: dict) -> list:
     ruleset = get_ruleset()
     outcome = ruleset.evaluate(draft["answers"])
     seen = set(draft["progress"].get("urgent_seen", []))
-    fresh = [f for f in outcome.fired if f.rule.topic == "safety" and f.rule.id not in seen]
+    fresh = [f for f in ruleset.urgent_notices(outcome) if f.rule.id not in seen]
     if fresh:
         progress = dict(draft["progress"], urgent_seen=sorted(seen | {f.rule.id for f in fresh}))
         store.save_draft(get_db(), draft["token"], draft["answers"], progress)
@@ -173,8 +204,39 @@ def _posted_answers(step, answers: dict) -> dict:
     return merged
 
 
+def questionnaire_step(index: int):
+    return get_ruleset().questionnaire.steps[index]
+
+
+def _emergency_step_index() -> int:
+    return _step_index(get_ruleset().questionnaire.emergency_step.id)
+
+
+def _emergency_in_post(step, answers: dict):
+    """Return the emergency outcome if what was posted on this step already reaches it, else None.
+
+    Only the posted values that are real options count; nothing else on the step needs to be valid or
+    answered, so nobody with an emergency sign is held up by an error message.
+    """
+    ruleset = get_ruleset()
+    posted = {k: v for k, v in answers.items() if ruleset.questionnaire.questions[k].step != step.id}
+    for question in step.questions:
+        if question.type == "multi":
+            picked = [v for v in request.form.getlist(question.id) if question.option(v) is not None]
+            if picked:
+                posted[question.id] = list(dict.fromkeys(picked))
+        elif question.type == "single" and question.option(request.form.get(question.id)) is not None:
+            posted[question.id] = request.form[question.id]
+    return ruleset.emergency_from_partial(posted)
+
+
 def _post_step(draft: dict, step, index: int, answers: dict):
     questionnaire = get_ruleset().questionnaire
+    if index == _emergency_step_index():
+        outcome = _emergency_in_post(step, answers)
+        if outcome is not None:
+            store.delete_draft(get_db(), draft["token"])
+            return _emergency(outcome)
     posted = _posted_answers(step, answers)
     shown = tuple(q.id for q in questionnaire.shown_questions(step.id, posted))
     rendered = tuple(request.form.get("shown", "").split())
@@ -197,38 +259,54 @@ def _post_step(draft: dict, step, index: int, answers: dict):
 
 
 def _after_step(draft: dict, step, index: int, answers: dict):
-    ruleset = get_ruleset()
-    if index == 0:
-        outcome = ruleset.evaluate(answers)
-        if outcome.level == ruleset.levels[0].id:
-            store.delete_draft(get_db(), draft["token"])
-            return _forget_draft(make_response(render_template("patient/emergency.html", outcome=outcome)))
-    if request.args.get("return") == "check" or index + 1 == len(_steps()):
+    following = _next_step(index, answers)
+    if request.args.get("return") == "check" or following is None:
         missing = _first_incomplete(answers)
         if missing is not None:
             return redirect(url_for("patient.step", step_id=missing))
         return redirect(url_for("patient.check"))
-    return redirect(url_for("patient.step", step_id=_steps()[index + 1].id))
+    return redirect(url_for("patient.step", step_id=following.id))
+
+
+# --- the emergency page: it needs no draft, so a reload or Back shows it again -----------------------
+
+EMERGENCY_KEY = "emergency_rules"
+
+
+def _emergency(outcome):
+    """Remember which emergency rules fired (their ids only) and show the emergency page."""
+    session[EMERGENCY_KEY] = [f.rule.id for f in get_ruleset().emergency_notices(outcome)]
+    return _forget_draft(redirect(url_for("patient.emergency")))
+
+
+@bp.get("/emergency")
+def emergency():
+    ruleset = get_ruleset()
+    fired = set(session.get(EMERGENCY_KEY) or ())
+    rules = [rule for rule in ruleset.rules if rule.id in fired]
+    return render_template("patient/emergency.html", level=ruleset.emergency_level, rules=rules)
 
 
 def _render_step(step, index: int, form, shown, answers: dict, revealed=(), stale=False, urgent=()):
     questionnaire = get_ruleset().questionnaire
+    shown_steps = questionnaire.shown_steps(answers)
+    previous = _previous_step(index, answers)
     return render_template(
         "patient/step.html",
         step=step,
-        number=index + 1,
-        total=len(_steps()),
+        number=[s.id for s in shown_steps].index(step.id) + 1 if step in shown_steps else index + 1,
+        total=len(shown_steps),
         form=form,
         questions=list(step.questions),
         shown=set(shown),
         revealed=set(revealed),
-        back=url_for("patient.step", step_id=_steps()[index - 1].id) if index else url_for("patient.start"),
+        back=url_for("patient.step", step_id=previous.id) if previous else url_for("patient.start"),
         returning=request.args.get("return") == "check",
         questionnaire=questionnaire,
         answers=answers,
         stale=stale,
         urgent=urgent,
-        urgent_level=get_ruleset().levels[1],
+        urgent_level=get_ruleset().urgent_level,
         other_answers={k: v for k, v in answers.items() if questionnaire.questions[k].step != step.id},
         orders=_orders(questionnaire),
     )
@@ -247,7 +325,9 @@ def check():
         return redirect(url_for("patient.summary"))
     questionnaire = get_ruleset().questionnaire
     cleaned = questionnaire.clean(answers)
-    return render_template("patient/check.html", steps=_steps(), answers=cleaned, questionnaire=questionnaire)
+    return render_template(
+        "patient/check.html", steps=questionnaire.shown_steps(cleaned), answers=cleaned, questionnaire=questionnaire
+    )
 
 
 def _outcome_or_redirect(draft: dict):
@@ -266,9 +346,9 @@ def summary():
     outcome, detour = _outcome_or_redirect(draft)
     if detour is not None:
         return detour
-    if outcome.level == get_ruleset().levels[0].id:
+    if get_ruleset().is_emergency(outcome):
         store.delete_draft(get_db(), draft["token"])
-        return _forget_draft(make_response(render_template("patient/emergency.html", outcome=outcome)))
+        return _emergency(outcome)
     return render_template("patient/summary.html", outcome=outcome, summary_html=_summary_html(outcome))
 
 

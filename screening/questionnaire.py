@@ -38,6 +38,7 @@ class Option:
     label: str
     exclusive: bool = False
     hint: str = ""
+    emergency: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Question:
     show_when_data: object = None
     step: str = ""
     collected_for_reviewers: bool = False
+    line: int | None = None
     _by_id: dict = field(default_factory=dict, compare=False, repr=False)
 
     def option(self, option_id) -> Option | None:
@@ -88,6 +90,7 @@ class Step:
     title: str
     intro: str
     questions: tuple[Question, ...]
+    show_when: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,27 @@ class Questionnaire:
 
     def step(self, step_id: str) -> Step:
         return self._steps[step_id]
+
+    def step_shown(self, step_id: str, answers: Mapping) -> bool:
+        """Return whether a step is asked at all, given the answers so far (after cleaning)."""
+        condition = self._steps[step_id].show_when
+        return condition is None or condition.test(self.clean(answers))
+
+    def shown_steps(self, answers: Mapping) -> list[Step]:
+        """Return the steps that are asked, given the answers: a step's `show_when` can skip it whole."""
+        cleaned = self.clean(answers)
+        return [step for step in self.steps if step.show_when is None or step.show_when.test(cleaned)]
+
+    @property
+    def emergency_answers(self) -> list[tuple[Question, Option]]:
+        """Return every option marked `emergency: true`, with its question: each alone is an emergency."""
+        return [(q, o) for q in self.questions.values() for o in q.options if o.emergency]
+
+    @property
+    def emergency_step(self) -> Step:
+        """Return the step that asks about emergency signs (the first step, which loading checks)."""
+        marked = self.emergency_answers
+        return self._steps[marked[0][0].step] if marked else self.steps[0]
 
     def is_shown(self, qid: str, answers: Mapping) -> bool:
         """Return whether the question is shown, given the other answers (after cleaning)."""
@@ -234,10 +258,17 @@ def build(data: Mapping, collector: Collector) -> Questionnaire:
                 built.append((step_data["id"], question, qdata))
     everything = {question.id: question for _, question, _ in built}
     order = list(everything)
+    step_conditions = {
+        step_data["id"]: _step_show_when(step_data, everything, order, built, collector)
+        for step_data in data.get("steps", [])
+        if "show_when" in step_data
+    }
     finished: dict[str, Question] = {}
-    for _, question, qdata in built:
+    for step_id, question, qdata in built:
         if "show_when" in qdata:
             question = _with_show_when(question, qdata, everything, order, collector)
+        if step_conditions.get(step_id) is not None:
+            question = _within_step(question, *step_conditions[step_id])
         finished[question.id] = question
     steps = [
         Step(
@@ -245,6 +276,7 @@ def build(data: Mapping, collector: Collector) -> Questionnaire:
             step_data["title"],
             step_data.get("intro", ""),
             tuple(q for sid, q, _ in built if sid == step_data["id"] for q in [finished[q.id]]),
+            (step_conditions.get(step_data["id"]) or (None,))[0],
         )
         for step_data in data.get("steps", [])
     ]
@@ -260,6 +292,32 @@ def _with_show_when(question: Question, qdata: Mapping, everything: dict, order:
     for other in sorted(condition.questions() - earlier):
         collector.add("show_when_order", line, subject, question=question.id, other=other)
     return replace(question, show_when=condition, show_when_data=_plain(qdata["show_when"]))
+
+
+def _step_show_when(step_data: Mapping, everything: dict, order: list, built: list, collector):
+    """Compile a step's show_when; it may only read questions on earlier steps. Returns (condition, data)."""
+    step_id = step_data["id"]
+    subject = f"step '{step_id}'"
+    line = step_data.line_of("show_when")
+    condition = Compiler(everything, collector, subject).compile(step_data["show_when"], line)
+    own = [q.id for sid, q, _ in built if sid == step_id]
+    earlier = set(order[: order.index(own[0])]) if own and own[0] in order else set()
+    for other in sorted(condition.questions() - earlier):
+        collector.add("step_show_when_order", line, subject, step=step_id, other=other)
+    return condition, _plain(step_data["show_when"])
+
+
+def _within_step(question: Question, condition: Condition, data) -> Question:
+    """Return the question shown only when its step is: the step's condition and its own, both."""
+    if question.show_when is None:
+        return replace(question, show_when=condition, show_when_data=data)
+    own = question.show_when
+
+    def test(answers):
+        return condition.test(answers) and own.test(answers)
+
+    both = Condition(test, "all", (condition, own))
+    return replace(question, show_when=both, show_when_data={"all": [data, question.show_when_data]})
 
 
 def _check_messages(messages: Mapping, collector: Collector) -> None:
@@ -286,7 +344,7 @@ def _question(qdata: Mapping, step_id: str, seen: dict, collector: Collector) ->
         return None
     seen[qid] = line
     options = tuple(
-        Option(o["id"], o["label"], bool(o.get("exclusive", False)), o.get("hint", ""))
+        Option(o["id"], o["label"], bool(o.get("exclusive", False)), o.get("hint", ""), bool(o.get("emergency")))
         for o in qdata.get("options", [])
     )
     _check_options(qdata, qid, qtype, options, subject, collector)
@@ -304,6 +362,7 @@ def _question(qdata: Mapping, step_id: str, seen: dict, collector: Collector) ->
         max_label=qdata.get("max_label", ""),
         step=step_id,
         collected_for_reviewers=bool(qdata.get("collected_for_reviewers", False)),
+        line=line,
         _by_id={option.id: option for option in options},
     )
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 
 from . import questionnaire as qmod
-from . import schemas, yamlfile
+from . import roles, schemas, yamlfile
 from .conditions import Compiler, Condition
 from .errors import Collector, Problem, suggest
 
@@ -31,6 +31,8 @@ class Level:
     label: str
     summary: str
     rank: int
+    role: str = ""
+    heading: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Topic:
     limits: str = ""
     ask: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    role: str = ""
+    hide_when_urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class Rule:
     when: Condition | None
     rank: int
     line: int | None = None
+    alone: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,13 @@ class Card:
 
 
 class RuleSet:
-    """The questionnaire, levels, sources, topic cards and rules, ready to evaluate answers."""
+    """The questionnaire, levels, sources, topic cards and rules, ready to evaluate answers.
+
+    What safety means comes from the roles the rule files declare, never from ids or list positions:
+    the level with `role: emergency` stops the questionnaire, the level with `role: urgent` means "see
+    a doctor soon", and the topic with `role: safety` holds the notices for both. Loading refuses a
+    rule set whose roles are missing, doubled or out of order, so these are always there.
+    """
 
     def __init__(self, *, version, hash, questionnaire, levels, sources, topics, rules, exempt_words=()):
         self.version = version
@@ -140,7 +151,14 @@ class RuleSet:
         self.exempt_words: tuple[str, ...] = tuple(exempt_words)
         self._levels = {level.id: level for level in levels}
         self._by_rank = {level.rank: level.id for level in levels}
-        self._top_rank = max(level.rank for level in levels) if levels else 0
+        roles = {level.role: level for level in levels if level.role}
+        self.emergency_level: Level | None = roles.get("emergency")
+        self.urgent_level: Level | None = roles.get("urgent")
+        self.safety_topic: Topic | None = next((t for t in topics.values() if t.role == "safety"), None)
+        self._emergency_rank = self.emergency_level.rank if self.emergency_level else float("inf")
+        self._urgent_rank = self.urgent_level.rank if self.urgent_level else float("inf")
+        self._safety_id = self.safety_topic.id if self.safety_topic else None
+        self._hidden_when_urgent = {tid for tid, topic in topics.items() if topic.hide_when_urgent}
         self._always = [r for r in rules if r.always]
         self._tested = [(r, r.when.test) for r in rules if not r.always and r.when is not None]
         self._order = {r.id: index for index, r in enumerate(rules)}
@@ -149,17 +167,59 @@ class RuleSet:
     def level(self, level_id: str) -> Level:
         return self._levels[level_id]
 
-    def rule(self, rule_id: str) -> Rule | None:
-        return next((r for r in self.rules if r.id == rule_id), None)
+    # --- what the roles mean, for the views ---
+
+    def is_emergency(self, outcome: Outcome) -> bool:
+        """Return whether the outcome stops the questionnaire and sends the patient to emergency care."""
+        return self._levels[outcome.level].rank >= self._emergency_rank
+
+    def is_urgent(self, outcome: Outcome) -> bool:
+        """Return whether the outcome says "see a doctor soon" (and is not an emergency)."""
+        return self._urgent_rank <= self._levels[outcome.level].rank < self._emergency_rank
+
+    def safety_notices(self, outcome: Outcome) -> tuple[Fired, ...]:
+        """Return the fired rules of the safety topic, in the order they fired."""
+        return tuple(f for f in outcome.fired if f.rule.topic == self._safety_id)
+
+    def emergency_notices(self, outcome: Outcome) -> tuple[Fired, ...]:
+        """Return the fired rules at the emergency level: what the emergency page shows."""
+        return tuple(f for f in outcome.fired if f.rule.rank >= self._emergency_rank)
+
+    def urgent_notices(self, outcome: Outcome) -> tuple[Fired, ...]:
+        """Return the fired safety rules below the emergency level: the "see a doctor soon" notices."""
+        return tuple(f for f in self.safety_notices(outcome) if f.rule.rank < self._emergency_rank)
+
+    def card_levels(self) -> list[Level]:
+        """Return the levels whose rules show as topic cards (those without a safety role), highest first."""
+        return [level for level in self.levels if not level.role]
+
+    def emergency_from_partial(self, answers: Mapping) -> Outcome | None:
+        """Return the outcome if these (possibly incomplete) answers already reach the emergency level.
+
+        Used on the safety step: an emergency answer wins at once, whatever else is unanswered.
+        """
+        outcome = self.evaluate(answers)
+        return outcome if self.is_emergency(outcome) else None
+
+    # --- evaluation ---
 
     def evaluate(self, answers: Mapping) -> Outcome:
-        """Return the outcome for these answers; answers to hidden questions are ignored."""
+        """Return the outcome for these answers; answers to hidden questions are ignored.
+
+        An emergency keeps the safety rules alone. Otherwise every rule that fired shows, except that a
+        rule marked `alone` keeps the safety rules and itself only, and an urgent rule hides the topics
+        marked `hide_when_urgent` (their routine advice would contradict "see a doctor soon").
+        """
         cleaned = self.questionnaire.clean(answers)
         fired = [rule for rule, test in self._tested if test(cleaned)]
-        if any(rule.rank == self._top_rank for rule in fired):
-            fired = [rule for rule in fired if rule.topic == "safety"]
+        if any(rule.rank >= self._emergency_rank for rule in fired):
+            fired = [rule for rule in fired if rule.topic == self._safety_id]
         else:
             fired = sorted(fired + self._always, key=lambda r: self._order[r.id])
+            if any(rule.alone for rule in fired):
+                fired = [rule for rule in fired if rule.alone or rule.topic == self._safety_id]
+            if any(rule.rank >= self._urgent_rank for rule in fired):
+                fired = [rule for rule in fired if rule.topic not in self._hidden_when_urgent]
         rank = max((rule.rank for rule in fired), default=min(self._by_rank))
         return Outcome(
             level=self._by_rank[rank],
@@ -317,7 +377,10 @@ def load_with_problems(rules_dir) -> tuple[RuleSet | None, list[Problem]]:
 def _build_rules(rules_dir: Path, data: Mapping, questionnaire, problems: list[Problem]) -> RuleSet:
     collector = Collector(display_name(rules_dir, "rules.yaml"), problems)
     count = len(data["levels"])
-    levels = [Level(lv["id"], lv["label"], lv["summary"], count - i) for i, lv in enumerate(data["levels"])]
+    levels = [
+        Level(lv["id"], lv["label"], lv["summary"], count - i, lv.get("role", ""), lv.get("heading", ""))
+        for i, lv in enumerate(data["levels"])
+    ]
     level_ids = {lv.id: lv for lv in levels}
     sources = {sid: Source(sid, s["title"], s["kind"]) for sid, s in data["sources"].items()}
     topics = {
@@ -329,6 +392,8 @@ def _build_rules(rules_dir: Path, data: Mapping, questionnaire, problems: list[P
             t.get("limits", ""),
             tuple(t.get("ask", [])),
             tuple(t.get("sources", [])),
+            t.get("role", ""),
+            bool(t.get("hide_when_urgent", False)),
         )
         for tid, t in data["topics"].items()
     }
@@ -347,6 +412,8 @@ def _build_rules(rules_dir: Path, data: Mapping, questionnaire, problems: list[P
         rule = _rule(rdata, questionnaire, level_ids, sources, topics, seen, collector, shared)
         if rule is not None:
             rules.append(rule)
+    roles.check(data, levels, topics, rules, collector)
+    roles.check_questions(questionnaire, Collector(display_name(rules_dir, "questionnaire.yaml"), problems))
     raw = b"".join(name.encode() + b"\0" + (rules_dir / name).read_bytes() for name in sorted(RULE_FILES))
     return RuleSet(
         version=str(data["version"]),
@@ -403,6 +470,7 @@ def _rule(rdata, questionnaire, levels, sources, topics, seen, collector, shared
         when,
         level.rank if level else 0,
         line,
+        bool(rdata.get("alone", False)),
     )
 
 

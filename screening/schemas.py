@@ -7,6 +7,8 @@ TEXT = {"type": "string", "minLength": 1}
 TEXT_LIST = {"type": "array", "items": TEXT}
 ID_LIST = {"type": "array", "items": ID}
 CONDITION = {"type": "object", "minProperties": 1}
+LEVEL_ROLES = ("emergency", "urgent")
+TOPIC_ROLES = ("safety",)
 MESSAGE_KEYS = ("required", "required_multi", "exclusive", "not_a_choice", "number_required", "number_range")
 
 TYPE_WORDS = {
@@ -30,7 +32,13 @@ OPTION = {
     "type": "object",
     "required": ["id", "label"],
     "additionalProperties": False,
-    "properties": {"id": ID, "label": TEXT, "hint": TEXT, "exclusive": {"type": "boolean"}},
+    "properties": {
+        "id": ID,
+        "label": TEXT,
+        "hint": TEXT,
+        "exclusive": {"type": "boolean"},
+        "emergency": {"type": "boolean"},
+    },
 }
 
 QUESTION = {
@@ -83,6 +91,7 @@ QUESTIONNAIRE = {
                     "id": ID,
                     "title": TEXT,
                     "intro": TEXT,
+                    "show_when": CONDITION,
                     "questions": {"type": "array", "minItems": 1, "items": QUESTION},
                 },
             },
@@ -104,7 +113,13 @@ RULES = {
                 "type": "object",
                 "required": ["id", "label", "summary"],
                 "additionalProperties": False,
-                "properties": {"id": ID, "label": TEXT, "summary": TEXT},
+                "properties": {
+                    "id": ID,
+                    "label": TEXT,
+                    "summary": TEXT,
+                    "heading": TEXT,
+                    "role": {"enum": list(LEVEL_ROLES)},
+                },
             },
         },
         "sources": {
@@ -129,6 +144,8 @@ RULES = {
                     "limits": TEXT,
                     "ask": TEXT_LIST,
                     "sources": ID_LIST,
+                    "role": {"enum": list(TOPIC_ROLES)},
+                    "hide_when_urgent": {"type": "boolean"},
                 },
             },
         },
@@ -145,6 +162,7 @@ RULES = {
                     "topic": ID,
                     "when": CONDITION,
                     "always": {"type": "boolean"},
+                    "alone": {"type": "boolean"},
                     "title": TEXT,
                     "message": TEXT,
                     "sources": {"type": "array", "minItems": 1, "items": ID},
@@ -176,6 +194,7 @@ CASES = {
                     "topics": ID_LIST,
                     "fires": ID_LIST,
                     "not_fires": ID_LIST,
+                    "protected": {"type": "boolean"},
                 },
             },
         },

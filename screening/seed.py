@@ -68,15 +68,15 @@ def random_answers(ruleset, rng: random.Random) -> dict:
     """Return a complete, valid answer set, as a patient would send it.
 
     Questions are answered in order and only when shown. When the answers reach the highest level
-    (an emergency), the questionnaire stops after the first step, as it does for a patient.
+    (an emergency), the questionnaire stops after the safety step, as it does for a patient.
     """
     questionnaire = ruleset.questionnaire
     answers: dict = {}
     for question in questionnaire.questions.values():
         if questionnaire.is_shown(question.id, answers):
             answers[question.id] = random_answer(question, rng)
-    if ruleset.evaluate(answers).level == max(ruleset.levels, key=lambda level: level.rank).id:
-        first_step = {q.id for q in questionnaire.steps[0].questions}
+    if ruleset.is_emergency(ruleset.evaluate(answers)):
+        first_step = {q.id for q in questionnaire.emergency_step.questions}
         answers = {qid: value for qid, value in answers.items() if qid in first_step}
     return answers
 

@@ -115,7 +115,7 @@ class Patient:
         response = None
         for step in self.ruleset.questionnaire.steps:
             response = self.answer(step.id, answers)
-            if response.status_code != 302:
+            if response.status_code != 302 or response.headers["Location"] == "/emergency":
                 return response
         return response
 

@@ -21,7 +21,7 @@ steps:
         label: Have you had any of these?
         short: Signs
         options:
-          - {id: numb, label: Numb legs}
+          - {id: numb, label: Numb legs, emergency: true}
           - {id: fever, label: A fever}
           - {id: none, label: None of these, exclusive: true}
   - id: about
@@ -55,15 +55,15 @@ steps:
 RULES = """\
 version: "1"
 levels:
-  - {id: emergency, label: Get help now, summary: Go to the hospital now.}
-  - {id: urgent, label: See a doctor soon, summary: See a doctor in a day or two.}
+  - {id: emergency, role: emergency, label: Get help now, summary: Go to the hospital now.}
+  - {id: urgent, role: urgent, label: See a doctor soon, summary: See a doctor in a day or two.}
   - {id: discuss, label: Talk about it, summary: Talk to a doctor about this.}
   - {id: info, label: Good to know, summary: Read this when you can.}
 sources:
   a: {title: Article A, kind: article}
   b: {title: Guide B, kind: guideline}
 topics:
-  safety: {title: Stay safe, what: Some signs need care now., sources: [b]}
+  safety: {role: safety, title: Stay safe, what: Some signs need care now., sources: [b]}
   legs: {title: Legs, what: Leg pain can come from the back.}
   basics: {title: The basics, what: Most back pain gets better.}
 rules:
@@ -110,7 +110,21 @@ cases:
   - {name: numb, answers: {signs: [numb], where: leg, walk: "yes"}, level: emergency, topics: [safety]}
 """
 
-FILES = {"questionnaire.yaml": QUESTIONNAIRE, "rules.yaml": RULES, "cases.yaml": CASES}
+SAFETY_LOCK = """\
+approved_by: A clinical lead
+approved_on: '2026-11-01'
+emergency_answers: ['signs: numb']
+emergency_rules:
+  numb: [b]
+protected_cases: {}
+"""
+
+FILES = {
+    "questionnaire.yaml": QUESTIONNAIRE,
+    "rules.yaml": RULES,
+    "cases.yaml": CASES,
+    "safety-lock.yaml": SAFETY_LOCK,
+}
 
 
 def write_rules(folder: Path, **changes: str) -> Path:

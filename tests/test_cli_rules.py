@@ -45,7 +45,7 @@ EXAMPLES = [
             "imaging": "none",
         },
         "urgent",
-        ["benefits-and-limits", "compression-fracture", "conservative-care-first", "imaging", "safety"],
+        ["benefits-and-limits", "compression-fracture", "safety"],
     ),
     (
         {

@@ -2,7 +2,7 @@
    - show and hide questions at once, using the same condition language as the server;
    - move focus to the error summary when a page has errors;
    - a print button on the summary. */
-(function () {
+(function (root) {
   "use strict";
 
   function answersOf(form, base) {
@@ -31,23 +31,37 @@
     return index < 0 ? null : index;
   }
 
+  var OPERATORS = ["is", "in", "has", "has_any", "has_all", "at_least", "at_most"];
+
   function test(cond, answers, orders) {
     if (cond.all) { return cond.all.every(function (c) { return test(c, answers, orders); }); }
     if (cond.any) { return cond.any.some(function (c) { return test(c, answers, orders); }); }
     if (cond.not) { return !test(cond.not, answers, orders); }
+    var op = Object.keys(cond).filter(function (key) { return key !== "question"; })[0];
+    if (OPERATORS.indexOf(op) < 0) { throw new Error("unknown operator: " + op); }
     var answer = answers[cond.question];
     if (answer === undefined || answer === null) { return false; }
     var list = Array.isArray(answer) ? answer : null;
-    if ("is" in cond) { return answer === cond.is; }
-    if ("in" in cond) { return typeof answer === "string" && cond.in.indexOf(answer) >= 0; }
-    if ("has" in cond) { return !!list && list.indexOf(cond.has) >= 0; }
-    if ("has_any" in cond) { return !!list && cond.has_any.some(function (v) { return list.indexOf(v) >= 0; }); }
-    if ("has_all" in cond) { return !!list && cond.has_all.every(function (v) { return list.indexOf(v) >= 0; }); }
+    if (op === "is") { return answer === cond.is; }
+    if (op === "in") { return typeof answer === "string" && cond.in.indexOf(answer) >= 0; }
+    if (op === "has") { return !!list && list.indexOf(cond.has) >= 0; }
+    if (op === "has_any") { return !!list && cond.has_any.some(function (v) { return list.indexOf(v) >= 0; }); }
+    if (op === "has_all") { return !!list && cond.has_all.every(function (v) { return list.indexOf(v) >= 0; }); }
     var have = rank(orders, cond.question, answer);
     if (have === null) { return false; }
-    if ("at_least" in cond) { return have >= rank(orders, cond.question, cond.at_least); }
-    if ("at_most" in cond) { return have <= rank(orders, cond.question, cond.at_most); }
-    return false;
+    if (op === "at_least") { return have >= rank(orders, cond.question, cond.at_least); }
+    return have <= rank(orders, cond.question, cond.at_most);
+  }
+
+  function visible(raw, answers, orders) {
+    // A condition this script cannot read leaves the question shown: the server decides on Continue.
+    try { return test(JSON.parse(raw), answers, orders); } catch (error) { return true; }
+  }
+
+  if (typeof root.document === "undefined") {
+    // Loaded outside a browser (the tests run it in Node to compare it with the Python engine).
+    if (typeof module !== "undefined") { module.exports = { test: test, OPERATORS: OPERATORS }; }
+    return;
   }
 
   function update(form, base, orders) {
@@ -56,9 +70,9 @@
     form.querySelectorAll(".question").forEach(function (block) {
       var raw = block.getAttribute("data-show-when");
       if (raw) {
-        var visible = test(JSON.parse(raw), answersOf(form, base), orders);
-        block.hidden = !visible;
-        block.querySelectorAll("input").forEach(function (input) { input.disabled = !visible; });
+        var shownNow = visible(raw, answersOf(form, base), orders);
+        block.hidden = !shownNow;
+        block.querySelectorAll("input").forEach(function (input) { input.disabled = !shownNow; });
       }
       if (!block.hidden && block.id) { shown.push(block.id); }
     });
@@ -80,4 +94,4 @@
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });
   });
-})();
+})(typeof window !== "undefined" ? window : globalThis);

@@ -44,7 +44,7 @@ EXAMPLES = [
             "imaging": "none",
         },
         "urgent",
-        ["compression-fracture", "conservative-care-first", "imaging", "benefits-and-limits"],
+        ["compression-fracture", "benefits-and-limits"],
     ),
     (
         "after-surgery",
