@@ -158,7 +158,8 @@ def step(step_id: str):
     answers = dict(draft["answers"])
     if not questionnaire.step_shown(step.id, answers):
         following = _next_step(index, answers)
-        return redirect(url_for("patient.step", step_id=following.id) if following else url_for("patient.check"))
+        target = url_for("patient.step", step_id=following.id) if following else url_for("patient.check")
+        return redirect(target)
     if request.method == "POST":
         return _post_step(draft, step, index, answers)
     shown = tuple(q.id for q in questionnaire.shown_questions(step.id, answers))
@@ -325,9 +326,8 @@ def check():
         return redirect(url_for("patient.summary"))
     questionnaire = get_ruleset().questionnaire
     cleaned = questionnaire.clean(answers)
-    return render_template(
-        "patient/check.html", steps=questionnaire.shown_steps(cleaned), answers=cleaned, questionnaire=questionnaire
-    )
+    steps = questionnaire.shown_steps(cleaned)
+    return render_template("patient/check.html", steps=steps, answers=cleaned, questionnaire=questionnaire)
 
 
 def _outcome_or_redirect(draft: dict):

@@ -344,7 +344,7 @@ def _question(qdata: Mapping, step_id: str, seen: dict, collector: Collector) ->
         return None
     seen[qid] = line
     options = tuple(
-        Option(o["id"], o["label"], bool(o.get("exclusive", False)), o.get("hint", ""), bool(o.get("emergency")))
+        Option(o["id"], o["label"], bool(o.get("exclusive")), o.get("hint", ""), bool(o.get("emergency")))
         for o in qdata.get("options", [])
     )
     _check_options(qdata, qid, qtype, options, subject, collector)

@@ -20,9 +20,8 @@ SAFETY_MEANING = "holds the safety notices"
 
 def check(data: Mapping, levels, topics: Mapping, rules, collector: Collector) -> None:
     """Report missing, doubled or misplaced roles on levels and topics, and rules that contradict them."""
-    holders = _holders(
-        [(lv["id"], lv.get("role"), _role_line(lv)) for lv in data["levels"]], "level", LEVEL_MEANINGS, collector
-    )
+    levels_found = [(lv["id"], lv.get("role"), _role_line(lv)) for lv in data["levels"]]
+    holders = _holders(levels_found, "level", LEVEL_MEANINGS, collector)
     _check_order([lv["id"] for lv in data["levels"]], holders, collector)
     safety = _holders(
         [(tid, t.get("role"), _role_line(t)) for tid, t in data["topics"].items()],

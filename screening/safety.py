@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -77,7 +77,7 @@ def _step_answers(ruleset: RuleSet, answers: Mapping) -> dict:
 def _check_bypass(ruleset: RuleSet, answers: list[dict], errors: Collector, warnings: Collector) -> None:
     read = set()
     for rule in ruleset.rules:
-        if rule.when is not None and ruleset.level(rule.level).role == "emergency":
+        if rule.when is not None and _is_emergency(ruleset, rule):
             read |= rule.when.questions()
     questions = ruleset.questionnaire.questions
     for qid in list(read):
@@ -152,9 +152,7 @@ def lock_data(ruleset: RuleSet, cases: list, approved_by: str, today: date) -> d
         "approved_by": approved_by,
         "approved_on": today.isoformat(),
         "emergency_answers": [f"{q.id}: {o.id}" for q, o in ruleset.questionnaire.emergency_answers],
-        "emergency_rules": {
-            rule.id: list(rule.sources) for rule in ruleset.rules if ruleset.level(rule.level).role == "emergency"
-        },
+        "emergency_rules": {r.id: list(r.sources) for r in ruleset.rules if _is_emergency(ruleset, r)},
         "protected_cases": {case["name"]: fingerprint(case) for case in cases if case.get("protected")},
     }
 
@@ -164,9 +162,10 @@ def write_lock(rules_dir: Path, ruleset: RuleSet, approved_by: str, today: date)
     cases = read_checked(rules_dir, "cases.yaml", schemas.CASES, [])
     data = lock_data(ruleset, (cases or {}).get("cases", []), approved_by, today)
     header = (
-        "# The safety content a clinical lead approved: the emergency answers, each emergency rule with the\n"
-        "# sources it must keep citing, and a fingerprint of each protected case in cases.yaml. `screening rules check` fails\n"
-        "# when they change. Written by `screening rules protect --approved-by NAME`; do not edit by hand.\n"
+        "# The safety content a clinical lead approved: the emergency answers, each emergency rule with\n"
+        "# the sources it must keep citing, and a fingerprint of each protected case in cases.yaml.\n"
+        "# `screening rules check` fails when they change. Written by `screening rules protect\n"
+        "# --approved-by NAME`; do not edit by hand.\n"
     )
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     (Path(rules_dir) / LOCK_FILE).write_text(header + text, encoding="utf-8")
@@ -188,8 +187,9 @@ def _check_lock(rules_dir: Path, ruleset: RuleSet, protected: list, errors: list
     rules = {rule.id: rule for rule in ruleset.rules}
     for rid, sources in (lock.get("emergency_rules") or {}).items():
         rule = rules.get(rid)
-        if rule is None or ruleset.level(rule.level).role != "emergency":
-            lock_file.add("emergency_rule_lost", lock["emergency_rules"].line_of(rid), f"rule '{rid}'", rule=rid)
+        if rule is None or not _is_emergency(ruleset, rule):
+            line = lock["emergency_rules"].line_of(rid)
+            lock_file.add("emergency_rule_lost", line, f"rule '{rid}'", rule=rid)
             continue
         for source in sources:
             if source not in rule.sources:
@@ -203,6 +203,10 @@ def _check_lock(rules_dir: Path, ruleset: RuleSet, protected: list, errors: list
             cases_file.add("protected_case_changed", case.line, "", case=name)
     for name in recorded:
         cases_file.add("protected_case_missing", None, "", case=name)
+
+
+def _is_emergency(ruleset: RuleSet, rule) -> bool:
+    return ruleset.level(rule.level).role == "emergency"
 
 
 def _plain(data):

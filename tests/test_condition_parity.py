@@ -45,7 +45,12 @@ def run_in_node(orders: dict, checks: list) -> list:
         pytest.skip("node is not installed (apt-get install nodejs)")
     payload = json.dumps({"orders": orders, "checks": checks})
     done = subprocess.run(
-        [node, "-e", HARNESS, str(APP_JS)], input=payload, capture_output=True, text=True, timeout=120, check=True
+        [node, "-e", HARNESS, str(APP_JS)],
+        input=payload,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     return json.loads(done.stdout)
 
@@ -92,9 +97,15 @@ def test_the_page_script_agrees_with_the_engine_on_every_show_when(ruleset):
     [
         ({"question": "impact", "at_least": 7}, {"impact": 7}),
         ({"question": "duration", "at_most": "6_to_12_weeks"}, {"duration": "under_6_weeks"}),
-        ({"question": "diagnosis", "has_all": ["stenosis", "fracture"]}, {"diagnosis": ["fracture", "stenosis"]}),
+        (
+            {"question": "diagnosis", "has_all": ["stenosis", "fracture"]},
+            {"diagnosis": ["fracture", "stenosis"]},
+        ),
         ({"not": {"question": "age_band", "is": "under_18"}}, {}),
-        ({"any": [{"question": "pain_location", "in": ["leg"]}, {"question": "impact", "at_most": 2}]}, {"impact": 1}),
+        (
+            {"any": [{"question": "pain_location", "in": ["leg"]}, {"question": "impact", "at_most": 2}]},
+            {"impact": 1},
+        ),
     ],
 )
 def test_each_operator_reads_the_same(ruleset, condition, answers):

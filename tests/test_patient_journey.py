@@ -137,7 +137,9 @@ def test_an_emergency_answer_stops_the_questionnaire(patient, app, answers):
     assert rows(app, "drafts") == [], "nothing is kept after an emergency"
     for url in ("/emergency", "/step/safety", "/step/about", "/check", "/summary"):
         again = patient.client.get(url, follow_redirects=True)
-        assert "Call 911 or go to the emergency department now." in text_of(again), f"{url} after an emergency"
+        assert "Call 911 or go to the emergency department now." in text_of(again), (
+            f"{url} after an emergency"
+        )
 
 
 def test_the_emergency_number_comes_from_the_settings(app_config):
