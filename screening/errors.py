@@ -137,7 +137,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Keep 'role: {role}' on one {kind} only.",
     ),
     "role_order": (
-        "level '{level}' has 'role: {role}', but {detail}",
+        "it has 'role: {role}', but {detail}",
         "List the levels highest first: the emergency level, then the urgent level, then the others.",
     ),
     "role_rule_topic": (

@@ -39,9 +39,10 @@ def check(rules_dir: Path, ruleset: RuleSet, errors: list[Problem], warnings: li
     answers = []
     for question, option in ruleset.questionnaire.emergency_answers:
         answer = {question.id: [option.id] if question.type == "multi" else option.id}
-        answers.append(answer)
         outcome = ruleset.evaluate(answer)
-        if not ruleset.is_emergency(outcome):
+        if ruleset.is_emergency(outcome):
+            answers.append(answer)  # then no other answers may take the emergency away
+        else:
             questions_file.add(
                 "emergency_option_lost",
                 question.line,
