@@ -98,6 +98,9 @@ def _register_hooks(app: Flask) -> None:
     def _globals() -> dict:
         return {
             "emergency_number": app.config["EMERGENCY_NUMBER"],
+            "clinic_name": app.config["CLINIC_NAME"],
+            "clinic_phone": app.config["CLINIC_PHONE"],
+            "clinic_tel": config.tel_href(app.config["CLINIC_PHONE"]),
             "reply_days": app.config["REPLY_DAYS"],
             "ruleset": get_ruleset(),
         }

@@ -54,6 +54,7 @@ def from_environment(default_env: str = "production") -> dict:
         secret = _dev_secret(instance)
     elif len(secret) < 16:
         raise ConfigError("SCREENING_SECRET_KEY: too short; use at least 16 random characters.")
+    clinic_name, clinic_phone = _clinic_contact()
     number = os.environ.get("SCREENING_EMERGENCY_NUMBER", "911").strip() or "911"
     if not all(ch.isdigit() or ch in " -+" for ch in number):
         raise ConfigError(f"SCREENING_EMERGENCY_NUMBER: expected digits, found {number!r}.")
@@ -68,7 +69,34 @@ def from_environment(default_env: str = "production") -> dict:
         "SESSION_MAX_HOURS": _int("SCREENING_SESSION_MAX_HOURS", 12, 1, 7 * 24),
         "RETENTION_DAYS": _int("SCREENING_RETENTION_DAYS", 365, 1, 365 * 30),
         "REPLY_DAYS": _int("SCREENING_REPLY_DAYS", 2, 0, 30),
+        "CLINIC_NAME": clinic_name,
+        "CLINIC_PHONE": clinic_phone,
     }
+
+
+PHONE_CHARACTERS = set("0123456789 +-().")
+
+
+def _clinic_contact() -> tuple[str, str]:
+    """Return the clinic's name and phone number for the patient pages (both optional)."""
+    name = " ".join(os.environ.get("SCREENING_CLINIC_NAME", "").split())
+    if len(name) > 100 or any(not ch.isprintable() for ch in name):
+        raise ConfigError(f"SCREENING_CLINIC_NAME: expected a name of up to 100 characters, found {name!r}.")
+    phone = " ".join(os.environ.get("SCREENING_CLINIC_PHONE", "").split())
+    digits = sum(ch.isdigit() for ch in phone)
+    if phone and (not set(phone) <= PHONE_CHARACTERS or not 3 <= digits <= 20):
+        raise ConfigError(
+            "SCREENING_CLINIC_PHONE: expected a phone number of digits, spaces and + - ( ) ., "
+            f"found {phone!r}."
+        )
+    return name, phone
+
+
+def tel_href(phone: str) -> str:
+    """Return a tel: link for a phone number as written (digits and a leading + only)."""
+    return (
+        "tel:" + ("+" if phone.strip().startswith("+") else "") + "".join(ch for ch in phone if ch.isdigit())
+    )
 
 
 def defaults() -> dict:
@@ -89,6 +117,8 @@ def defaults() -> dict:
         "RETENTION_DAYS": 365,
         "REPLY_DAYS": 2,
         "EMERGENCY_NUMBER": "911",
+        "CLINIC_NAME": "",
+        "CLINIC_PHONE": "",
         "SCREENING_ENV": "production",
         "RULES_DIR": str(PROJECT_ROOT / "rules"),
         "DATABASE": str(PROJECT_ROOT / "instance" / "screening.db"),

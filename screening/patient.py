@@ -327,7 +327,10 @@ def check():
     questionnaire = get_ruleset().questionnaire
     cleaned = questionnaire.clean(answers)
     steps = questionnaire.shown_steps(cleaned)
-    return render_template("patient/check.html", steps=steps, answers=cleaned, questionnaire=questionnaire)
+    back = url_for("patient.step", step_id=steps[-1].id)
+    return render_template(
+        "patient/check.html", steps=steps, answers=cleaned, questionnaire=questionnaire, back=back
+    )
 
 
 def _outcome_or_redirect(draft: dict):
@@ -369,7 +372,7 @@ def send():
         )
         if done is None:
             return _expired()
-        session["sent_reference"] = done["reference"]
+        _remember_sent(done["reference"])
         return _forget_draft(redirect(url_for("patient.done")))
     outcome, detour = _outcome_or_redirect(draft)
     if detour is not None:
@@ -378,12 +381,13 @@ def send():
     if not progress.get("send_key"):
         progress["send_key"] = secrets.token_urlsafe(24)
         store.save_draft(db, draft["token"], draft["answers"], progress)
+    urgent = get_ruleset().urgent_notices(outcome)
     if request.method == "GET":
         form.key.data = progress["send_key"]
-        return render_template("patient/send.html", form=form)
+        return render_template("patient/send.html", form=form, urgent=urgent)
     form.key.data = progress["send_key"]
     if not form.validate():
-        return render_template("patient/send.html", form=form), 400
+        return render_template("patient/send.html", form=form, urgent=urgent), 400
     return _store_submission(draft, outcome, form)
 
 
@@ -408,16 +412,43 @@ def _store_submission(draft: dict, outcome, form: SendForm):
         },
         draft_token=draft["token"],
     )
-    session["sent_reference"] = reference
+    _remember_sent(reference)
     return _forget_draft(redirect(url_for("patient.done")))
+
+
+def _remember_sent(reference: str) -> None:
+    """Keep the reference in this browser's session, with the time until which it may show the summary
+    again: as long as the draft would have lived."""
+    until = datetime.fromisoformat(store.now()) + timedelta(hours=current_app.config["DRAFT_TTL_HOURS"])
+    session["sent_reference"] = reference
+    session["sent_until"] = until.isoformat()
+
+
+def _sent_submission() -> dict | None:
+    """Return the submission this browser sent, while it may still show it; else None."""
+    reference, until = session.get("sent_reference"), session.get("sent_until")
+    if not reference or not until or until <= store.now():
+        return None
+    return store.submission_for_review(get_db(), reference)
 
 
 @bp.get("/done")
 def done():
-    reference = session.get("sent_reference")
-    if not reference:
+    sent = _sent_submission()
+    if sent is None:
         return redirect(url_for("patient.start"))
-    return render_template("patient/done.html", reference=reference)
+    urgent = get_ruleset().is_urgent_level(sent["level"])
+    return render_template("patient/done.html", reference=sent["reference"], urgent=urgent)
+
+
+@bp.get("/done/summary")
+def sent_summary():
+    """The summary as it was sent, to view and print after sending (the stored copy, never re-made)."""
+    sent = _sent_submission()
+    if sent is None:
+        return redirect(url_for("patient.start"))
+    html = sent["summary_html"]
+    return render_template("patient/sent_summary.html", reference=sent["reference"], summary_html=html)
 
 
 @bp.post("/finish")

@@ -175,7 +175,15 @@ class RuleSet:
 
     def is_urgent(self, outcome: Outcome) -> bool:
         """Return whether the outcome says "see a doctor soon" (and is not an emergency)."""
-        return self._urgent_rank <= self._levels[outcome.level].rank < self._emergency_rank
+        return self.is_urgent_level(outcome.level)
+
+    def is_urgent_level(self, level_id: str) -> bool:
+        """Return whether a level (say, one stored with a submission) is urgent or above, below emergency.
+
+        A level id that this rule set no longer has counts as not urgent.
+        """
+        level = self._levels.get(level_id)
+        return level is not None and self._urgent_rank <= level.rank < self._emergency_rank
 
     def safety_notices(self, outcome: Outcome) -> tuple[Fired, ...]:
         """Return the fired rules of the safety topic, in the order they fired."""

@@ -23,6 +23,8 @@ def env(monkeypatch, tmp_path):
         "SCREENING_SESSION_MAX_HOURS",
         "SCREENING_RETENTION_DAYS",
         "SCREENING_REPLY_DAYS",
+        "SCREENING_CLINIC_NAME",
+        "SCREENING_CLINIC_PHONE",
     ]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SCREENING_DATABASE", str(tmp_path / "env.db"))
@@ -61,6 +63,14 @@ def env(monkeypatch, tmp_path):
             {"SCREENING_SECRET_KEY": GOOD_SECRET, "SCREENING_REPLY_DAYS": "31"},
             "SCREENING_REPLY_DAYS: expected a number from 0 to 30, found 31.",
         ),
+        (
+            {"SCREENING_SECRET_KEY": GOOD_SECRET, "SCREENING_CLINIC_PHONE": "call us"},
+            "SCREENING_CLINIC_PHONE: expected a phone number of digits, spaces and + - ( ) ., found 'call us'.",
+        ),
+        (
+            {"SCREENING_SECRET_KEY": GOOD_SECRET, "SCREENING_CLINIC_NAME": "x" * 101},
+            f"SCREENING_CLINIC_NAME: expected a name of up to 100 characters, found {'x' * 101!r}.",
+        ),
     ],
 )
 def test_bad_settings_stop_start_up_with_a_clear_message(env, variables, message):
@@ -92,7 +102,12 @@ def test_environment_values_reach_the_app(env, tmp_path):
     env.setenv("SCREENING_EMERGENCY_NUMBER", "112")
     env.setenv("SCREENING_DRAFT_TTL_HOURS", "6")
     env.setenv("SCREENING_REPLY_DAYS", "0")
+    env.setenv("SCREENING_CLINIC_NAME", "  Lakeside   Spine Clinic ")
+    env.setenv("SCREENING_CLINIC_PHONE", "+1 (555) 010-0199")
     app = create_app()
+    assert app.config["CLINIC_NAME"] == "Lakeside Spine Clinic"
+    assert app.config["CLINIC_PHONE"] == "+1 (555) 010-0199"
+    assert config.tel_href(app.config["CLINIC_PHONE"]) == "tel:+15550100199"
     assert app.config["REPLY_DAYS"] == 0
     assert app.config["EMERGENCY_NUMBER"] == "112"
     assert app.config["DRAFT_TTL_HOURS"] == 6
