@@ -24,6 +24,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     Form,
@@ -35,21 +36,16 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import DateField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
-from . import auth, get_db, get_ruleset, store
+from . import auth, config, get_db, get_ruleset, store, workflow
 
 bp = Blueprint("review", __name__)
 
 PUBLIC_ENDPOINTS = {"review.sign_in"}
 PAGE_SIZE = 50
-STATUS_LABELS = {"new": "New", "in_review": "In review", "contacted": "Contacted", "closed": "Closed"}
-TRANSITIONS = {
-    "new": ("in_review",),
-    "in_review": ("contacted",),
-    "contacted": ("closed", "in_review"),
-    "closed": ("in_review",),
-}
+STATUS_LABELS = workflow.LABELS
+TRANSITIONS = workflow.MOVES
 AUDIT_ACTIONS = {
     "view": "Viewed a submission",
     "status": "Changed a status",
@@ -118,6 +114,9 @@ class PasswordChangeForm(FlaskForm):
 
 
 class InboxFilterForm(Form):
+    view = SelectField(
+        "View", choices=choices([("all", "All submissions"), ("attention", "Needs attention")]), default="all"
+    )
     status = SelectField("Status", choices=choices([("", "Any status"), *STATUS_LABELS.items()]), default="")
     level = SelectField("Level", choices=[], default="")
     topic = SelectField("Topic", choices=[], default="")
@@ -143,14 +142,41 @@ def _strip(value):
 
 
 class NoteForm(FlaskForm):
+    """A note, a status move, or both at once ("Called, left a message" and Contacted)."""
+
     body = TextAreaField(
         "Add a note",
         [
-            DataRequired("Write the note first."),
+            Optional(),
             Length(max=MAX_NOTE_LENGTH, message=f"A note can be at most {MAX_NOTE_LENGTH:,} characters."),
         ],
         filters=[_strip],
     )
+    from_status = HiddenField()
+    to_status = SelectField("And change the status", choices=[], default="")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and not self.body.data and not self.to_status.data:
+            self.body.errors = [*self.body.errors, "Write the note first, or choose a new status."]
+            return False
+        return valid
+
+
+def note_form_for(row: dict, *, posted: bool = True) -> NoteForm:
+    """Return the note form for a submission (read from the request when posted), offering the moves
+    its status allows."""
+    form = NoteForm() if posted else NoteForm(formdata=None)
+    current = workflow.label(row["status"])
+    form.to_status.choices = choices(
+        [
+            ("", f"Keep it as {current}"),
+            *((s, workflow.label(s)) for s in workflow.MOVES.get(row["status"], ())),
+        ]
+    )
+    if not form.from_status.data:
+        form.from_status.data = row["status"]
+    return form
 
 
 class StatusForm(FlaskForm):
@@ -206,6 +232,11 @@ def _form_expired(exc):
 def _utc(timestamp: str, seconds: bool = False) -> str:
     """Show a stored timestamp as '2026-11-22 13:45 UTC' (or with seconds)."""
     return f"{timestamp[:10]} {timestamp[11 : 19 if seconds else 16]} UTC" if timestamp else ""
+
+
+@bp.app_template_filter("tel")
+def _tel(phone: str) -> str:
+    return config.tel_href(phone)
 
 
 @bp.context_processor
@@ -300,6 +331,8 @@ def inbox_query(form: InboxFilterForm) -> store.InboxQuery:
         form.q.errors = [*form.q.errors, f"Enter at least {MIN_SEARCH_LENGTH} characters to search."]
         term = search = ""
     date_from, date_to = value("date_from"), value("date_to")
+    if value("view") == "attention":
+        return attention_query()
     return store.InboxQuery(
         status=value("status"),
         level=value("level"),
@@ -311,6 +344,12 @@ def inbox_query(form: InboxFilterForm) -> store.InboxQuery:
         urgent=value("order") == "urgent",
         levels=tuple(level.id for level in levels_by_rank(get_ruleset())),
     )
+
+
+def attention_query() -> store.InboxQuery:
+    """Emergency and urgent submissions that are new or in review, most urgent first, newest first."""
+    levels = tuple(level.id for level in levels_by_rank(get_ruleset()) if level.role)
+    return store.InboxQuery(urgent=True, levels=levels, statuses=workflow.NEEDS_A_PERSON)
 
 
 def _encode_cursor(row: dict, urgent: bool) -> str:
@@ -332,7 +371,11 @@ def _decode_cursor(text: str | None, urgent: bool, levels: tuple[str, ...]) -> t
 
 @bp.get("/")
 def inbox():
-    form = inbox_filter_form(request.args)
+    args = request.args
+    if not any(value for key, value in args.items() if key not in ("after", "before")):
+        # The inbox opens on what needs a person first.
+        args = MultiDict([*args.items(multi=True), ("view", "attention")])
+    form = inbox_filter_form(args)
     query = inbox_query(form)
     after = _decode_cursor(request.args.get("after"), query.urgent, query.levels)
     before = None if after else _decode_cursor(request.args.get("before"), query.urgent, query.levels)
@@ -344,7 +387,7 @@ def inbox():
     else:
         more_newer, more_older = bool(after), len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
-    filters = {k: v for k, v in request.args.items() if k not in ("after", "before") and v}
+    filters = {k: v for k, v in args.items() if k not in ("after", "before") and v}
     pages = {
         "newer": url_for("review.inbox", **filters, before=_encode_cursor(rows[0], query.urgent))
         if rows and more_newer
@@ -359,6 +402,8 @@ def inbox():
         form=form,
         rows=[_inbox_row(row) for row in rows],
         counts=store.status_counts(db),
+        attention=form.view.data == "attention",
+        attention_count=store.inbox_count(db, attention_query()),
         filters=filters,
         pages=pages,
         export_url=url_for("review.export_csv", **filters),
@@ -521,6 +566,7 @@ def _page_for(row: dict, note_form: NoteForm | None = None, status: int = 200):
         }
         for rule in outcome.get("rules", [])
     ]
+    safety_levels = {level.id for level in ruleset.levels if level.role}
     page = render_template(
         "review/submission.html",
         row=row,
@@ -528,10 +574,11 @@ def _page_for(row: dict, note_form: NoteForm | None = None, status: int = 200):
         topic_titles=[topics[t].title if t in topics else t for t in topic_ids(row["topics"])],
         steps=answer_rows(ruleset.questionnaire, json.loads(row["answers"])),
         fired=fired,
+        why_first=[rule for rule in fired if rule.get("level") in safety_levels],
         notes=notes,
         changes=changes,
         next_statuses=TRANSITIONS.get(row["status"], ()),
-        note_form=note_form or NoteForm(),
+        note_form=note_form or note_form_for(row, posted=False),
         action_form=ActionForm(),
         same_ruleset=row["ruleset_hash"] == ruleset.hash,
         current_version=ruleset.version,
@@ -574,12 +621,29 @@ def change_status(reference: str):
 @bp.post("/submissions/<reference>/notes")
 def add_note(reference: str):
     row = _submission_or_404(reference)
-    form = NoteForm()
+    form = note_form_for(row)
     if not form.validate_on_submit():
         return _page_for(row, note_form=form, status=400)
-    store.add_note(get_db(), row, current_user.record, form.body.data)
-    flash("Note added.")
-    return redirect(url_for("review.submission", reference=reference, _anchor="notes"), code=303)
+    body, wanted, seen = form.body.data, form.to_status.data, form.from_status.data
+    target = url_for("review.submission", reference=reference, _anchor="notes")
+    if not wanted:
+        store.add_note(get_db(), row, current_user.record, body)
+        flash("Note added.")
+        return redirect(target, code=303)
+    if seen == row["status"] and (
+        store.note_and_status(get_db(), row, current_user.record, body, seen, wanted)
+        if body
+        else store.change_status(get_db(), row, current_user.record, seen, wanted)
+    ):
+        flash(f"{'Note added and status' if body else 'Status'} changed to {workflow.label(wanted)}.")
+        return redirect(target, code=303)
+    fresh = _submission_or_404(reference)
+    again = note_form_for(fresh, posted=False)
+    again.body.data = body
+    again.to_status.errors = [
+        "Someone changed the status while you were reading, so nothing was saved. Check it and try again."
+    ]
+    return _page_for(fresh, note_form=again, status=409)
 
 
 # Export: the same rows for the web and the CLI

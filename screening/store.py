@@ -10,12 +10,14 @@ import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
+
+from . import workflow
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -348,7 +350,7 @@ def topics_text(topics) -> str:
 
 # --- Reviewers, sessions, sign-in throttle, notes, status, audit, inbox (reviewer side) ----------
 
-STATUSES = ("new", "in_review", "contacted", "closed")
+STATUSES = workflow.STATUSES
 INBOX_COLUMNS = ("id", "reference", "received", "status", "level", "level_rank", "topics", "name")
 SEARCH_PROBE_LIMIT = 2000
 
@@ -777,19 +779,37 @@ def submission_history(db: sqlite_utils.Database, submission_id: int) -> tuple[l
 
 def add_note(db: sqlite_utils.Database, submission: dict, reviewer: dict, body: str) -> None:
     """Append a note and its audit entry in one transaction."""
+    with _immediate(db):
+        _insert_note(db, submission, reviewer, body, now())
+
+
+def _insert_note(db: sqlite_utils.Database, submission: dict, reviewer: dict, body: str, at: str) -> None:
+    db.execute(
+        "INSERT INTO notes (submission_id, reviewer_id, created, body) VALUES (?, ?, ?, ?)",
+        [submission["id"], reviewer["id"], at, body],
+    )
+    record_audit(
+        db,
+        "note",
+        reviewer_id=reviewer["id"],
+        reviewer_email=reviewer["email"],
+        reference=submission["reference"],
+    )
+
+
+def note_and_status(
+    db: sqlite_utils.Database, submission: dict, reviewer: dict, body: str, from_status: str, to_status: str
+) -> bool:
+    """Add a note and move the status in one transaction ("Called, left a message" + Contacted).
+
+    Return False, storing neither, when the status is no longer `from_status`.
+    """
     at = now()
     with _immediate(db):
-        db.execute(
-            "INSERT INTO notes (submission_id, reviewer_id, created, body) VALUES (?, ?, ?, ?)",
-            [submission["id"], reviewer["id"], at, body],
-        )
-        record_audit(
-            db,
-            "note",
-            reviewer_id=reviewer["id"],
-            reviewer_email=reviewer["email"],
-            reference=submission["reference"],
-        )
+        if not _move(db, submission, reviewer, from_status, to_status, at):
+            return False
+        _insert_note(db, submission, reviewer, body, at)
+    return True
 
 
 def change_status(
@@ -799,24 +819,30 @@ def change_status(
 
     Return False, changing nothing, when the status is no longer `from_status` (another reviewer moved it).
     """
-    at = now()
     with _immediate(db):
-        cursor = db.conn.execute(
-            "UPDATE submissions SET status = ?, updated = ? WHERE id = ? AND status = ?",
-            [to_status, at, submission["id"], from_status],
-        )
-        if cursor.rowcount != 1:
-            return False
-        db.conn.execute(
-            "INSERT INTO status_changes (submission_id, reviewer_id, at, from_status, to_status) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [submission["id"], reviewer["id"], at, from_status, to_status],
-        )
-        db.conn.execute(
-            "INSERT INTO audit (at, reviewer_id, reviewer_email, action, submission_reference, detail) "
-            "VALUES (?, ?, ?, 'status', ?, ?)",
-            [at, reviewer["id"], reviewer["email"], submission["reference"], f"{from_status} -> {to_status}"],
-        )
+        return _move(db, submission, reviewer, from_status, to_status, now())
+
+
+def _move(
+    db: sqlite_utils.Database, submission: dict, reviewer: dict, from_status: str, to_status: str, at: str
+) -> bool:
+    """Write a status move inside the caller's transaction; False when the status had changed."""
+    cursor = db.conn.execute(
+        "UPDATE submissions SET status = ?, updated = ? WHERE id = ? AND status = ?",
+        [to_status, at, submission["id"], from_status],
+    )
+    if cursor.rowcount != 1:
+        return False
+    db.conn.execute(
+        "INSERT INTO status_changes (submission_id, reviewer_id, at, from_status, to_status) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [submission["id"], reviewer["id"], at, from_status, to_status],
+    )
+    db.conn.execute(
+        "INSERT INTO audit (at, reviewer_id, reviewer_email, action, submission_reference, detail) "
+        "VALUES (?, ?, ?, 'status', ?, ?)",
+        [at, reviewer["id"], reviewer["email"], submission["reference"], f"{from_status} -> {to_status}"],
+    )
     return True
 
 
@@ -840,6 +866,7 @@ class InboxQuery:
     reference: str = ""
     urgent: bool = False
     levels: tuple[str, ...] = ()  # every level id, highest first: the urgent-first order
+    statuses: tuple[str, ...] = ()  # several statuses at once (the "Needs attention" view); overrides status
 
 
 def inbox_page(
@@ -859,14 +886,14 @@ def inbox_page(
     """
     search = _search_filter(db, query)
     if not query.urgent or query.level:
-        return _ordered(db, query, query.level, search, cursor and cursor[-2:], newer, limit, columns)
+        return _by_status(db, query, query.level, search, cursor and cursor[-2:], newer, limit, columns)
     levels = list(query.levels)
     start = levels.index(cursor[0]) if cursor and cursor[0] in levels else 0
     order = levels[start::-1] if newer else levels[start:]
     rows: list[dict] = []
     for position, level in enumerate(order):
         after = cursor[-2:] if cursor and position == 0 else None
-        found = _ordered(db, query, level, search, after, newer, limit - len(rows), columns)
+        found = _by_status(db, query, level, search, after, newer, limit - len(rows), columns)
         rows = found + rows if newer else rows + found
         if len(rows) >= limit:
             break
@@ -874,10 +901,34 @@ def inbox_page(
 
 
 def inbox_count(db: sqlite_utils.Database, query: InboxQuery) -> int:
-    """Return how many submissions the query matches (for the CLI export's progress bar)."""
-    source, _, _, where, params = _filters(query, query.level, _search_filter(db, query))
-    sql = f"SELECT count(*) FROM {source} WHERE {' AND '.join(where) or '1'}"  # noqa: S608 (no values inlined)
-    return db.execute(sql, params).fetchone()[0]
+    """Return how many submissions the query matches (for the CLI export's progress bar, and the
+    "Needs attention" count: one index range per level and status)."""
+    search = _search_filter(db, query)
+    levels = (query.levels or ("",)) if query.statuses and not query.level else (query.level,)
+    total = 0
+    for level in levels:
+        for status in query.statuses or (query.status,):
+            source, _, _, where, params = _filters(replace(query, status=status), level, search)
+            sql = f"SELECT count(*) FROM {source} WHERE {' AND '.join(where) or '1'}"  # noqa: S608
+            total += db.execute(sql, params).fetchone()[0]
+    return total
+
+
+def _by_status(db, query: InboxQuery, level: str, search, after, newer: bool, limit: int, columns):
+    """Return one page for one level; several statuses are read as one index range each, then merged."""
+    if len(query.statuses) <= 1:
+        single = replace(query, status=query.statuses[0]) if query.statuses else query
+        return _ordered(db, single, level, search, after, newer, limit, columns)
+    pages = [
+        _ordered(db, replace(query, status=status), level, search, after, newer, limit, columns)
+        for status in query.statuses
+    ]
+    merged = sorted(
+        (row for page in pages for row in page), key=lambda r: (r["received"], r["id"]), reverse=True
+    )
+    return (
+        merged[-limit:] if newer else merged[:limit]
+    )  # newest first; going newer, the rows next to the cursor
 
 
 def _search_filter(db: sqlite_utils.Database, query: InboxQuery) -> tuple[str, list] | None:

@@ -61,7 +61,9 @@ def refs(rows, *numbers) -> list[str]:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("", [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]),
+        ("view=all", [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]),
+        ("", [3, 6, 2]),
+        ("view=attention", [3, 6, 2]),
         ("status=new", [10, 7, 6, 3, 1]),
         ("status=in_review", [8, 2]),
         ("level=urgent", [6, 2]),
@@ -121,9 +123,17 @@ def test_bad_filters_are_explained_and_ignored(reviewer, mixed, query, message):
 
 
 def test_counts_per_status(reviewer, mixed):
-    page = reviewer.client.get("/review/").get_data(as_text=True)
+    page = reviewer.client.get("/review/?view=all").get_data(as_text=True)
     counts = dict(re.findall(r'>([A-Za-z ]+) <span class="count">([\d,]+)</span>', page))
-    assert counts == {"New": "5", "In review": "2", "Contacted": "1", "Closed": "2", "All": "10"}
+    assert counts == {
+        "Needs attention": "3",
+        "All submissions": "10",
+        "New": "5",
+        "In review": "2",
+        "Contacted": "1",
+        "Closed": "2",
+        "All": "10",
+    }
 
 
 def test_the_csv_link_carries_the_filters(reviewer, mixed):
@@ -137,7 +147,7 @@ def test_pages_have_no_gaps_or_duplicates_while_new_rows_arrive(reviewer, add_su
         *({"received": f"2026-09-01T{n // 60:02d}:{n % 60:02d}:00.000000+00:00"} for n in range(120))
     )
     expected = [row["reference"] for row in reversed(older)]
-    first = reviewer.client.get("/review/")
+    first = reviewer.client.get("/review/?view=all")
     assert references(first) == expected[:50]
     assert link(first, "prev") is None
     add_submissions(*({"received": f"2026-11-20T10:00:0{n}.000000+00:00"} for n in range(5)))
@@ -180,7 +190,9 @@ def test_urgent_first_pages_cross_levels_without_gaps(reviewer, add_submissions)
 
 def test_a_malformed_cursor_shows_the_first_page(reviewer, mixed):
     for cursor in ("nonsense", "2026-10-05~abc", "x~2026-10-05T00:00:00.000000+00:00~3"):
-        assert references(reviewer.client.get(f"/review/?after={cursor}")) == refs(mixed, *range(10, 0, -1))
+        assert references(reviewer.client.get(f"/review/?view=all&after={cursor}")) == refs(
+            mixed, *range(10, 0, -1)
+        )
 
 
 def test_an_empty_inbox_says_so(reviewer):
@@ -211,3 +223,36 @@ def test_the_overview_draws_charts_with_text_tables(reviewer, add_submissions, c
     assert cells("2026-11-09")[-1] == "1"
     assert sum(int(cells(week)[-1]) for week in rows) == 3
     assert "style=" not in page
+
+
+def test_the_inbox_opens_on_what_needs_attention_with_counts(reviewer, mixed):
+    html = reviewer.client.get("/review/").get_data(as_text=True)
+    assert 'aria-current="page">Needs attention <span class="count">3</span>' in html
+    assert 'All submissions <span class="count">10</span>' in html
+    assert "Emergency and urgent submissions that are New or In review" in html
+
+
+def test_needs_attention_pages_across_two_statuses_without_gaps(reviewer, add_submissions, monkeypatch):
+    from screening import review
+
+    monkeypatch.setattr(review, "PAGE_SIZE", 2)
+    statuses = ["new", "in_review", "closed", "new", "in_review", "new", "contacted"]
+    added = add_submissions(
+        *(
+            {
+                "answers": {"warning_signs": ["fever"]},
+                "status": status,
+                "received": f"2026-10-{day:02d}T09:00:00+00:00",
+            }
+            for day, status in enumerate(statuses, start=1)
+        )
+    )
+    seen, url = [], "/review/?view=attention"
+    for _ in range(5):
+        response = reviewer.client.get(url)
+        seen += references(response)
+        url = link(response, "next")
+        if not url:
+            break
+    newest_first = sorted(added, key=lambda r: r["received"], reverse=True)
+    assert seen == [r["reference"] for r in newest_first if r["status"] in ("new", "in_review")]

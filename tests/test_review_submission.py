@@ -129,7 +129,7 @@ def test_the_status_workflow_and_its_history(app, reviewer, one):
     ("current", "to_status", "message"),
     [
         ("new", "closed", "A submission cannot move from New to Closed."),
-        ("new", "contacted", "A submission cannot move from New to Contacted."),
+        ("contacted", "new", "A submission cannot move from Contacted to New."),
         ("in_review", "new", "A submission cannot move from In review to New."),
         ("closed", "contacted", "A submission cannot move from Closed to Contacted."),
         ("new", "archived", "A submission cannot move from New to archived."),
@@ -178,8 +178,8 @@ def test_notes_are_appended_with_author_and_time_newest_last(app, reviewer, one,
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("", "Write the note first."),
-        ("   \n  ", "Write the note first."),
+        ("", "Write the note first, or choose a new status."),
+        ("   \n  ", "Write the note first, or choose a new status."),
         ("x" * 5001, "A note can be at most 5,000 characters."),
     ],
 )
@@ -222,3 +222,84 @@ def test_history_cannot_be_edited_or_deleted(app, reviewer, one, statement):
 def test_an_unknown_reference_is_404(reviewer):
     assert reviewer.client.get("/review/submissions/BP-NOPE").status_code == 404
     assert reviewer.post("/review/submissions/BP-NOPE/notes", {"body": "x"}).status_code == 404
+
+
+def test_a_nurse_moves_new_to_contacted_in_one_step(app, reviewer, one):
+    response = move(reviewer, "contacted", "new")
+    assert response.status_code == 303
+    assert status_of(app) == "contacted"
+    assert [r["detail"] for r in audit_rows(app) if r["action"] == "status"] == ["new -> contacted"]
+
+
+def work(actions, body: str, to_status: str, from_status: str = "new"):
+    return actions.post(
+        "/review/submissions/BP-T001/notes",
+        {"body": body, "to_status": to_status, "from_status": from_status},
+        page="/review/submissions/BP-T001",
+    )
+
+
+def test_a_note_and_a_status_change_in_one_form(app, reviewer, one):
+    response = work(reviewer, "Called, left a message.", "contacted")
+    assert response.status_code == 303
+    assert "Note added and status changed to Contacted." in reviewer.client.get(response.location).get_data(
+        as_text=True
+    )
+    assert status_of(app) == "contacted"
+    with app.app_context():
+        notes, changes = store.submission_history(get_db(), one_id(app))
+    assert [n["body"] for n in notes] == ["Called, left a message."]
+    assert [(c["from_status"], c["to_status"]) for c in changes] == [("new", "contacted")]
+    assert [r["action"] for r in audit_rows(app) if r["action"] in ("note", "status")] == ["status", "note"]
+
+
+def test_a_status_alone_from_the_note_form(app, reviewer, one):
+    assert work(reviewer, "", "in_review").status_code == 303
+    assert status_of(app) == "in_review"
+    assert not [r for r in audit_rows(app) if r["action"] == "note"]
+
+
+def test_the_note_form_offers_only_allowed_moves(reviewer, one):
+    from bs4 import BeautifulSoup
+
+    select = BeautifulSoup(page_of(reviewer), "html.parser").find("select", attrs={"name": "to_status"})
+    options = [(o["value"], o.get_text()) for o in select.find_all("option")]
+    assert options == [("", "Keep it as New"), ("in_review", "In review"), ("contacted", "Contacted")]
+
+
+def test_a_stale_note_and_status_stores_neither_and_keeps_the_text(app, reviewer, one):
+    assert move(reviewer, "in_review", "new").status_code == 303
+    response = work(reviewer, "Called, no answer.", "contacted", from_status="new")
+    assert response.status_code == 409
+    text = response.get_data(as_text=True)
+    assert "Someone changed the status while you were reading, so nothing was saved." in text
+    assert "Called, no answer." in text
+    assert status_of(app) == "in_review"
+    with app.app_context():
+        notes, _ = store.submission_history(get_db(), one_id(app))
+    assert notes == []
+
+
+def test_a_move_the_status_does_not_allow_is_refused_in_the_note_form(app, reviewer, one):
+    response = work(reviewer, "Done.", "closed")
+    assert response.status_code == 400
+    assert "Not a valid choice." in response.get_data(as_text=True)
+    assert status_of(app) == "new"
+
+
+def test_the_reasons_for_an_urgent_level_are_at_the_top_and_contacts_are_links(reviewer, one):
+    from bs4 import BeautifulSoup
+
+    html = BeautifulSoup(page_of(reviewer), "html.parser")
+    why = html.select_one(".why-first")
+    assert why.find_previous("h1").get_text() == "Submission BP-T001"
+    assert why.find_next("section")["aria-labelledby"] == "contact-title", "before the contact details"
+    assert "Why the level is “See a doctor soon”" in why.get_text(" ", strip=True)
+    assert "Other health signs: You have had cancer" in why.get_text(" ", strip=True)
+    assert html.select_one("a[href='tel:55501012222']").get_text() == "555-0101-2222"
+    assert html.select_one("a[href='mailto:olga@example.org']") is not None
+
+
+def test_a_submission_without_a_safety_level_has_no_reasons_box(reviewer, add_submissions):
+    add_submissions({"reference": "BP-PLAIN"})
+    assert 'class="why-first"' not in page_of(reviewer, "BP-PLAIN")

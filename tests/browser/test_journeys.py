@@ -237,7 +237,7 @@ def test_a_reviewer_works_a_submission_through(browser, server):
         shoot(page, "submission")
         press(page, "Move to In review")
         page.locator("textarea[name=body]").fill("Called back, left a message.")
-        press(page, "Add note")
+        press(page, "Save")
         assert "Called back, left a message." in page.content()
         page.goto(f"{server}/review/?q={reference}")
         with page.expect_download() as download:
