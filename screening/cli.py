@@ -308,9 +308,14 @@ def _choice_check(name: str, value: str | None, allowed) -> str:
 @click.option("--topic", help="Only this topic (a topic id from rules.yaml).")
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Received on or after this day.")
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Received on or before this day.")
-def export_command(path: Path, status, level, topic, date_from, date_to) -> None:
+@click.option(
+    "--for-spreadsheet",
+    is_flag=True,
+    help="The words the screens show (labels, titles, 'Not asked'), readable times and the notes.",
+)
+def export_command(path: Path, status, level, topic, date_from, date_to, for_spreadsheet: bool) -> None:
     """Write submissions to a CSV file: the same columns and filters as the inbox's download."""
-    from . import get_ruleset, review
+    from . import export, get_ruleset, review
 
     ruleset = get_ruleset()
     query = store.InboxQuery(
@@ -327,9 +332,11 @@ def export_command(path: Path, status, level, topic, date_from, date_to) -> None
         open(path, "w", newline="", encoding="utf-8") as out,
         click.progressbar(length=total, label="Exporting") as bar,
     ):
-        for chunk in review.csv_chunks(db, ruleset.questionnaire, query, progress=bar.update):
+        layout = "sheet" if for_spreadsheet else "machine"
+        for chunk in export.chunks(db, ruleset, query, layout=layout, progress=bar.update):
             out.write(chunk)
-    _cli_audit("export", f"{review.describe_filters(query)} to a file")
+    spreadsheet = ", for a spreadsheet" if for_spreadsheet else ""
+    _cli_audit("export", f"{export.describe_filters(query)}{spreadsheet} to a file")
     click.echo(f"Wrote {total:,} submissions to {path}.")
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -38,7 +36,7 @@ from wtforms import (
 from wtforms.fields import DateField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
-from . import auth, config, get_db, get_ruleset, store, workflow
+from . import auth, config, export, get_db, get_ruleset, store, workflow
 
 bp = Blueprint("review", __name__)
 
@@ -407,6 +405,7 @@ def inbox():
         filters=filters,
         pages=pages,
         export_url=url_for("review.export_csv", **filters),
+        sheet_url=url_for("review.export_csv", **filters, layout="sheet"),
     )
 
 
@@ -420,12 +419,7 @@ def _level_label(level_id: str) -> str:
     return next((level.label for level in get_ruleset().levels if level.id == level_id), level_id)
 
 
-def topic_ids(stored: str) -> list[str]:
-    """Return the topic ids of a submission's `topics` column (a JSON list, or ids joined by , ; or space)."""
-    stored = (stored or "").strip()
-    if stored.startswith("["):
-        return [str(topic) for topic in json.loads(stored)]
-    return [topic for topic in re.split(r"[,;\s]+", stored) if topic]
+topic_ids = export.topic_ids
 
 
 # Overview: submissions per week by level and by topic
@@ -646,80 +640,7 @@ def add_note(reference: str):
     return _page_for(fresh, note_form=again, status=409)
 
 
-# Export: the same rows for the web and the CLI
-
-
-CSV_FIXED = ("reference", "received", "status", "level", "topics", "ruleset_version")
-CSV_CONTACT = ("name", "email", "phone", "contact_method")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(cell: str) -> str:
-    """Return a cell a spreadsheet will not run as a formula: a leading = + - @ tab or CR gets a quote."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
-
-
-def csv_header(questionnaire) -> list[str]:
-    """Return the export's columns: fixed ones, every question id in order, then contact details."""
-    return [*CSV_FIXED, *questionnaire.questions, *CSV_CONTACT]
-
-
-def csv_row(row: dict, questionnaire) -> list[str]:
-    """Return one submission as export cells, neutralised."""
-    answers = json.loads(row["answers"])
-    cells = [
-        row["reference"],
-        row["received"],
-        row["status"],
-        row["level"],
-        ";".join(topic_ids(row["topics"])),
-    ]
-    cells.append(row["ruleset_version"])
-    for qid in questionnaire.questions:
-        value = answers.get(qid)
-        cells.append(
-            "" if value is None else ";".join(map(str, value)) if isinstance(value, list) else str(value)
-        )
-    cells.extend(row[column] or "" for column in CSV_CONTACT)
-    return [neutralise(cell) for cell in cells]
-
-
-def csv_chunks(db, questionnaire, query: store.InboxQuery, progress=None) -> Iterator[str]:
-    """Yield the CSV text chunk by chunk (one keyset page at a time), RFC 4180 with CRLF line ends."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow([neutralise(cell) for cell in csv_header(questionnaire)])
-    yield flush()
-    for rows in store.iter_inbox(db, query):
-        writer.writerows(csv_row(row, questionnaire) for row in rows)
-        if progress:
-            progress(len(rows))
-        yield flush()
-
-
-def describe_filters(query: store.InboxQuery) -> str:
-    """Describe an export's filters for the audit log (never the search term: it may be a name)."""
-    parts = [
-        f"{name}={value}"
-        for name, value in (
-            ("status", query.status),
-            ("level", query.level),
-            ("topic", query.topic),
-            ("from", query.date_from),
-            ("to", query.date_to),
-        )
-        if value
-    ]
-    if query.search:
-        parts.append("search=(not recorded)")
-    return ", ".join(parts) or "all submissions"
+# Export: the same rows for the web and the CLI (see screening/export.py)
 
 
 @bp.get("/export.csv")
@@ -731,19 +652,21 @@ def export_csv():
         flash("Fix the filters below before downloading.", "error")
         return redirect(url_for("review.inbox", **request.args.to_dict()), code=303)
     db = get_db()
+    layout = "sheet" if request.args.get("layout") == "sheet" else "machine"
     store.record_audit(
         db,
         "export",
         reviewer_id=current_user.id,
         reviewer_email=current_user.email,
-        detail=describe_filters(query),
+        detail=export.describe_filters(query) + (", for a spreadsheet" if layout == "sheet" else ""),
     )
-    filename = f"submissions-{store.now()[:10]}.csv"
-    questionnaire = get_ruleset().questionnaire
+    suffix = "-for-spreadsheet" if layout == "sheet" else ""
+    filename = f"submissions-{store.now()[:10]}{suffix}.csv"
+    ruleset = get_ruleset()
 
     def chunks() -> Iterator[str]:
         # Flask closes the view's connection before streaming starts; this one lives while the body streams.
-        yield from csv_chunks(get_db(), questionnaire, query)
+        yield from export.chunks(get_db(), ruleset, query, layout=layout)
 
     return Response(
         stream_with_context(chunks()),

@@ -777,6 +777,22 @@ def submission_history(db: sqlite_utils.Database, submission_id: int) -> tuple[l
     return notes, changes
 
 
+def notes_for(db: sqlite_utils.Database, submission_ids: list[int]) -> dict[int, list[dict]]:
+    """Return the notes of these submissions (one export page), oldest first, keyed by submission id."""
+    found: dict[int, list[dict]] = {}
+    for start in range(0, len(submission_ids), 500):
+        ids = submission_ids[start : start + 500]
+        marks = ", ".join("?" * len(ids))
+        sql = (
+            "SELECT n.submission_id, n.created, n.body, r.email AS author FROM notes n "  # noqa: S608
+            f"JOIN reviewers r ON r.id = n.reviewer_id WHERE n.submission_id IN ({marks}) "
+            "ORDER BY n.submission_id, n.created, n.id"
+        )
+        for note in _rows(db, sql, ids):
+            found.setdefault(note["submission_id"], []).append(note)
+    return found
+
+
 def add_note(db: sqlite_utils.Database, submission: dict, reviewer: dict, body: str) -> None:
     """Append a note and its audit entry in one transaction."""
     with _immediate(db):

@@ -186,6 +186,10 @@ def test_export_writes_the_same_csv_as_the_web(app, run, reviewer, add_submissio
     assert exported(target) == ["BP-T002"]
     run("export", "--csv", str(target), "--topic", "smoking", "--from", "2026-11-01", "--to", "2026-11-01")
     assert exported(target) == ["BP-T003"]
+    assert run("export", "--csv", str(target), "--for-spreadsheet").exit_code == 0
+    sheet = reviewer.client.get("/review/export.csv?layout=sheet").get_data(as_text=True)
+    assert target.read_bytes().decode("utf-8") == sheet
+    assert sheet.startswith("Reference,Received,Status,Level,Topics,Rule set,")
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ import json
 import pytest
 from conftest import REVIEWER_EMAIL
 
-from screening import get_db, review
+from screening import get_db
+from screening.export import neutralise
 
 FIXED = ["reference", "received", "status", "level", "topics", "ruleset_version"]
 CONTACT = ["name", "email", "phone", "contact_method"]
@@ -131,7 +132,7 @@ def test_exports_are_audited_without_search_terms(app, reviewer, add_submissions
     [("=1+1", "'=1+1"), ("", ""), ("a=b", "a=b"), ("-", "'-"), ("@", "'@"), ("\r", "'\r"), ("'=x", "'=x")],
 )
 def test_neutralise(cell, expected):
-    assert review.neutralise(cell) == expected
+    assert neutralise(cell) == expected
 
 
 @pytest.mark.parametrize("query", ["?date_from=2026-13-01", "?q=ab", "?level=severe"])
@@ -144,3 +145,38 @@ def test_bad_filters_are_not_exported_as_everything(app, reviewer, add_submissio
     assert "Fix the filters below before downloading." in page
     with app.app_context():
         assert not list(get_db().query("SELECT * FROM audit WHERE action = 'export'"))
+
+
+def test_the_spreadsheet_layout_shows_the_words_of_the_screens_and_the_notes(
+    app, reviewer, add_submissions, ruleset
+):
+    (row,) = add_submissions(
+        {
+            "answers": {"warning_signs": ["fever"], "diagnosis": ["stenosis"], "pain_location": "back"},
+            "name": "=Quinn Sheet",
+            "received": "2026-10-02T08:05:00.000000+00:00",
+        }
+    )
+    reviewer.post(
+        f"/review/submissions/{row['reference']}/notes",
+        {"body": "Called, left a message.", "to_status": "contacted", "from_status": "new"},
+        page=f"/review/submissions/{row['reference']}",
+    )
+    response = reviewer.client.get("/review/export.csv?view=all&layout=sheet")
+    assert response.status_code == 200
+    assert "-for-spreadsheet.csv" in response.headers["Content-Disposition"]
+    (line,) = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert line["Reference"] == row["reference"]
+    assert line["Received"] == "2026-10-02 08:05 UTC"
+    assert line["Status"] == "Contacted"
+    assert line["Level"] == ruleset.urgent_level.label
+    assert ruleset.safety_topic.title in line["Topics"].split("; ")
+    questions = ruleset.questionnaire.questions
+    assert line[questions["warning_signs"].short] == questions["warning_signs"].option_label("fever")
+    assert line[questions["walking_pattern"].short] == "Not asked"
+    assert line["Name"] == "'=Quinn Sheet", "the formula guard holds in this layout too"
+    assert line["Contact by"] == "Phone"
+    assert line["Notes"].endswith(f"{REVIEWER_EMAIL}: Called, left a message.")
+    with app.app_context():
+        actions = [r["detail"] for r in get_db().query("SELECT detail FROM audit WHERE action = 'export'")]
+    assert actions == ["all submissions, for a spreadsheet"]

@@ -138,8 +138,12 @@ def test_counts_per_status(reviewer, mixed):
 
 def test_the_csv_link_carries_the_filters(reviewer, mixed):
     page = reviewer.client.get("/review/?status=new&topic=smoking&q=quentin").get_data(as_text=True)
-    found = re.search(r'<a href="([^"]+)" download>Download these as CSV</a>', page)
+    found = re.search(r'<a href="([^"]+)" download>as CSV for other programs</a>', page)
     assert html.unescape(found.group(1)) == "/review/export.csv?status=new&topic=smoking&q=quentin"
+    sheet = re.search(r'<a href="([^"]+)" download>Download these for a spreadsheet</a>', page)
+    assert (
+        html.unescape(sheet.group(1)) == "/review/export.csv?status=new&topic=smoking&q=quentin&layout=sheet"
+    )
 
 
 def test_pages_have_no_gaps_or_duplicates_while_new_rows_arrive(reviewer, add_submissions):

@@ -241,7 +241,7 @@ def test_a_reviewer_works_a_submission_through(browser, server):
         assert "Called back, left a message." in page.content()
         page.goto(f"{server}/review/?q={reference}")
         with page.expect_download() as download:
-            page.get_by_role("link", name=re.compile("Download these as CSV")).click()
+            page.get_by_role("link", name=re.compile("as CSV for other programs")).click()
         with open(download.value.path(), encoding="utf-8") as f:
             text = f.read()
         rows = list(csv.DictReader(io.StringIO(text)))
