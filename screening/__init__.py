@@ -7,12 +7,13 @@ import os
 import re
 import sqlite3
 import threading
+import time
 
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
-from . import config, store
+from . import config, faults, store
 
 csrf = CSRFProtect()
 
@@ -77,18 +78,40 @@ def _register_blueprints(app: Flask) -> None:
     app.add_url_rule("/healthz", "healthz", _healthz)
 
 
-def _healthz():
-    """For load balancers and uptime checks: 200 when the database answers, 503 when it does not.
+HEALTH_PROBE_EVERY = 5.0  # seconds between write probes in one worker
 
-    It names the rule set in use (as every summary does) and nothing else about the app or its data.
+
+def _healthz():
+    """For load balancers and uptime checks: 200 while this host can save, 503 while it cannot.
+
+    It writes one row (at most every few seconds per worker), so a full disk, a read-only mount or a
+    database locked for long says 503. It names the rule set in use and nothing else.
     """
-    try:
-        get_db().execute("SELECT count(*) FROM _sqlite_migrations").fetchone()
-    except sqlite3.Error:
-        logging.getLogger(__name__).exception("health check: the database did not answer")
-        return {"status": "unavailable"}, 503
+    from flask import current_app
+
+    state = current_app.extensions.setdefault("health", {"at": -HEALTH_PROBE_EVERY, "fault": None})
+    if time.monotonic() - state["at"] >= HEALTH_PROBE_EVERY:
+        state["fault"] = _probe()
+        state["at"] = time.monotonic()
+    if state["fault"] is not None:
+        return {"status": "unavailable"}, 503  # the fault itself is in the log, not on a public page
     ruleset = get_ruleset()
     return {"status": "ok", "ruleset": {"version": ruleset.version, "hash": ruleset.hash}}
+
+
+def _probe() -> str | None:
+    """Write the probe row; return the fault's name, or None when the write worked."""
+    try:
+        store.probe_write(get_db())
+    except (sqlite3.Error, OSError) as exc:
+        fault = faults.classify(exc)
+        if fault is None:
+            logging.getLogger(__name__).exception("health check: the database did not answer")
+            return "unknown error"
+        faults.report(fault, "GET /healthz")
+        close_db_connections()
+        return fault
+    return None
 
 
 def _register_hooks(app: Flask) -> None:
@@ -124,12 +147,43 @@ def _register_hooks(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if isinstance(exc, SecurityError):
+            # A Host header the clinic does not own: no page can be built for it (no links, no redirects).
+            return (
+                "This site is not served under that name.\n",
+                400,
+                {"Content-Type": "text/plain; charset=utf-8"},
+            )
         return render_template("errors/error.html", code=exc.code), exc.code
 
     @app.errorhandler(Exception)
     def _server_error(exc: Exception):
+        fault = faults.classify(exc)
+        if fault is not None:
+            return _unavailable(app, fault)
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return render_template("errors/error.html", code=500), 500
+
+
+def _unavailable(app: Flask, fault: str):
+    """A fault the person can wait out: 503, the page again with what they typed, and Retry-After."""
+    faults.report(fault, f"{request.method} {request.path}")
+    try:
+        _close_db()
+    except Exception as exc:  # a connection that cannot even roll back is replaced on the next request
+        if faults.classify(exc) is None:
+            raise
+        close_db_connections()
+    again = faults.PAGES_AGAIN.get(request.endpoint)
+    try:
+        body = again() if again is not None and request.method == "POST" else None
+    except Exception as exc:  # the page itself needs the database: fall back to the plain page
+        if faults.classify(exc) is None:
+            raise
+        body = None
+    if body is None:
+        body = render_template("errors/unavailable.html", retry=request.method == "POST")
+    return body, 503, {"Retry-After": str(faults.RETRY_AFTER_SECONDS)}
 
 
 _connections = threading.local()
@@ -144,7 +198,7 @@ def get_db():
     if cached is None or _connections.key != (os.getpid(), path):
         if cached is not None and _connections.key[0] == os.getpid():
             cached.close()
-        _connections.db = store.connect(path)
+        _connections.db = store.connect(path, busy_timeout_ms=current_app.config["DATABASE_BUSY_TIMEOUT_MS"])
         _connections.key = (os.getpid(), path)
     g.db_used = True
     return _connections.db

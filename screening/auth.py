@@ -309,7 +309,7 @@ def _unauthorized():
 
 def safe_next(target: str | None) -> str:
     """Return `target` when it is a reviewer page on this site, else the inbox."""
-    plain = bool(target) and "//" not in target and "\\" not in target
+    plain = bool(target) and "//" not in target and "\\" not in target and target.isprintable()
     if plain and target.startswith("/review/") and not target.startswith(url_for("review.sign_in")):
         return target
     return url_for("review.inbox")

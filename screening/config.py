@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -71,7 +72,30 @@ def from_environment(default_env: str = "production") -> dict:
         "REPLY_DAYS": _int("SCREENING_REPLY_DAYS", 2, 0, 30),
         "CLINIC_NAME": clinic_name,
         "CLINIC_PHONE": clinic_phone,
+        "TRUSTED_HOSTS": _trusted_hosts(env),
     }
+
+
+HOST = re.compile(r"(\.?[A-Za-z0-9-]+)(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:]+\]")
+
+
+def _trusted_hosts(env: str) -> list[str] | None:
+    """Return the host names requests may name (Werkzeug's TRUSTED_HOSTS), or None for any.
+
+    Redirects are built from the Host header, so a host the clinic does not own must be refused.
+    Development trusts this machine's own names unless told otherwise.
+    """
+    raw = os.environ.get("SCREENING_TRUSTED_HOSTS", "").strip()
+    if not raw:
+        return ["localhost", "127.0.0.1", "[::1]"] if env == "development" else None
+    hosts = [host.strip() for host in raw.split(",") if host.strip()]
+    for host in hosts:
+        if not HOST.fullmatch(host):
+            raise ConfigError(
+                f"SCREENING_TRUSTED_HOSTS: expected host names separated by commas (like "
+                f"clinic.example.org,.clinic.example.org), found {host!r}."
+            )
+    return hosts
 
 
 PHONE_CHARACTERS = set("0123456789 +-().")
@@ -104,6 +128,7 @@ def defaults() -> dict:
     return {
         "TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
         "MAX_CONTENT_LENGTH": 64 * 1024,
+        "DATABASE_BUSY_TIMEOUT_MS": 5000,
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_SSL_STRICT": True,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -6,6 +6,7 @@ contact form's validators raise error *codes*, which templates/patient/send.html
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from flask_wtf import FlaskForm
@@ -66,10 +67,9 @@ def field_answer(question: Question, data):
     if question.type == "multi":
         return list(data or [])
     if question.type == "number":
-        try:
-            return int(data) if data not in (None, "") else None
-        except (TypeError, ValueError):
-            return data
+        if isinstance(data, str) and ASCII_NUMBER.fullmatch(data):
+            return int(data)
+        return data or None
     return data or None
 
 
@@ -109,6 +109,17 @@ def form_answers(questionnaire: Questionnaire, form: FlaskForm, shown) -> dict:
 # --- sending to the clinic -------------------------------------------------------------------------
 
 
+ASCII_DIGITS = frozenset("0123456789")
+ASCII_NUMBER = re.compile(r"[0-9]{1,4}")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def has_control_characters(text: str, *, lines: bool = False) -> bool:
+    """Return whether text holds characters nobody types: NUL and other controls (tabs and line
+    breaks count as controls unless `lines`)."""
+    return bool(CONTROL.search(text)) or (not lines and any(ch in text for ch in "\t\n\r"))
+
+
 def _code(code: str) -> ValidationError:
     return ValidationError(code)
 
@@ -117,6 +128,8 @@ def _name(form, field) -> None:
     field.data = " ".join((field.data or "").split())
     if not field.data:
         raise _code("name_required")
+    if has_control_characters(field.data):
+        raise _code("name_invalid")
     if len(field.data) > 100:
         raise _code("name_too_long")
 
@@ -139,8 +152,8 @@ def _phone(form, field) -> None:
     field.data = " ".join((field.data or "").split())
     if not field.data:
         return
-    digits = sum(ch.isdigit() for ch in field.data)
-    if any(not (ch.isdigit() or ch in " +-().") for ch in field.data) or not 7 <= digits <= 20:
+    digits = sum(ch in ASCII_DIGITS for ch in field.data)
+    if any(not (ch in ASCII_DIGITS or ch in " +-().") for ch in field.data) or not 7 <= digits <= 20:
         raise _code("phone_invalid")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -18,12 +19,13 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
-from . import get_db, get_ruleset, store
+from . import faults, get_db, get_ruleset, store
 from .forms import SendForm, form_answers, step_form_class
 
 bp = Blueprint("patient", __name__)
 
 DRAFT_COOKIE = "draft"
+NUMBER = re.compile(r"[0-9]{1,4}")  # ASCII digits only: "²" passes str.isdigit() but not int()
 
 
 # --- the draft: answers kept on the server under a random token in a cookie ------------------------
@@ -139,7 +141,8 @@ def _purge_expired_drafts_now_and_then(db) -> None:
     now = datetime.fromisoformat(store.now())
     if due is None or now - due >= DRAFT_PURGE_EVERY:
         current_app.extensions["drafts_purged_at"] = now
-        store.purge_expired_drafts(db)
+        with faults.tolerated("POST /start (deleting expired drafts)"):
+            store.purge_expired_drafts(db)
 
 
 @bp.route("/step/<step_id>", methods=["GET", "POST"])
@@ -177,7 +180,8 @@ def _new_urgent_notices(draft: dict) -> list:
     fresh = [f for f in ruleset.urgent_notices(outcome) if f.rule.id not in seen]
     if fresh:
         progress = dict(draft["progress"], urgent_seen=sorted(seen | {f.rule.id for f in fresh}))
-        store.save_draft(get_db(), draft["token"], draft["answers"], progress)
+        with faults.tolerated(f"{request.method} {request.path} (marking notices seen)"):
+            store.save_draft(get_db(), draft["token"], draft["answers"], progress)
     return fresh
 
 
@@ -201,7 +205,9 @@ def _posted_answers(step, answers: dict) -> dict:
                 merged[question.id] = values
         elif request.form.get(question.id):
             value = request.form[question.id]
-            merged[question.id] = int(value) if question.type == "number" and value.isdigit() else value
+            merged[question.id] = (
+                int(value) if question.type == "number" and NUMBER.fullmatch(value) else value
+            )
     return merged
 
 
@@ -288,7 +294,9 @@ def emergency():
     return render_template("patient/emergency.html", level=ruleset.emergency_level, rules=rules)
 
 
-def _render_step(step, index: int, form, shown, answers: dict, revealed=(), stale=False, urgent=()):
+def _render_step(
+    step, index: int, form, shown, answers: dict, revealed=(), stale=False, urgent=(), unavailable=False
+):
     questionnaire = get_ruleset().questionnaire
     shown_steps = questionnaire.shown_steps(answers)
     previous = _previous_step(index, answers)
@@ -306,6 +314,7 @@ def _render_step(step, index: int, form, shown, answers: dict, revealed=(), stal
         questionnaire=questionnaire,
         answers=answers,
         stale=stale,
+        unavailable=unavailable,
         urgent=urgent,
         urgent_level=get_ruleset().urgent_level,
         other_answers={k: v for k, v in answers.items() if questionnaire.questions[k].step != step.id},
@@ -350,7 +359,8 @@ def summary():
     if detour is not None:
         return detour
     if get_ruleset().is_emergency(outcome):
-        store.delete_draft(get_db(), draft["token"])
+        with faults.tolerated(f"{request.method} {request.path} (deleting the draft)"):
+            store.delete_draft(get_db(), draft["token"])
         return _emergency(outcome)
     return render_template("patient/summary.html", outcome=outcome, summary_html=_summary_html(outcome))
 
@@ -379,8 +389,11 @@ def send():
         return detour
     progress = dict(draft["progress"])
     if not progress.get("send_key"):
-        progress["send_key"] = secrets.token_urlsafe(24)
-        store.save_draft(db, draft["token"], draft["answers"], progress)
+        # The one-time key makes a double click or a retry store one row. It is kept with the draft; if
+        # the draft cannot be written just now, the form carries a new key and the POST keeps it.
+        progress["send_key"] = _posted_key() or secrets.token_urlsafe(24)
+        with faults.tolerated(f"{request.method} {request.path} (keeping the send key)"):
+            store.save_draft(db, draft["token"], draft["answers"], progress)
     urgent = get_ruleset().urgent_notices(outcome)
     if request.method == "GET":
         form.key.data = progress["send_key"]
@@ -389,6 +402,15 @@ def send():
     if not form.validate():
         return render_template("patient/send.html", form=form, urgent=urgent), 400
     return _store_submission(draft, outcome, form)
+
+
+SEND_KEY = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
+def _posted_key() -> str | None:
+    """Return the send key a POST carries, when it has the shape of one the send page makes."""
+    key = request.form.get("key", "") if request.method == "POST" else ""
+    return key if SEND_KEY.fullmatch(key) else None
 
 
 def _store_submission(draft: dict, outcome, form: SendForm):
@@ -473,22 +495,42 @@ def topics():
     return render_template("patient/topics.html", rules_by_topic=rules_by_topic)
 
 
+def _step_again(draft_answers: dict, **notice):
+    """Render the posted step again with what the patient ticked and typed, and a notice."""
+    index = _step_index(request.view_args.get("step_id", ""))
+    questionnaire = get_ruleset().questionnaire
+    step = questionnaire.steps[index]
+    posted = _posted_answers(step, draft_answers)
+    shown = tuple(q.id for q in questionnaire.shown_questions(step.id, posted))
+    form = step_form_class(questionnaire, step.id, shown)(formdata=None, data=_form_data(step, posted))
+    form.shown.data = " ".join(shown)
+    return _render_step(step, index, form, shown, posted, **notice)
+
+
+@faults.page_again("patient.step")
+def _step_unavailable():
+    try:
+        draft = _draft()
+    except Exception as exc:  # the database cannot even be read: the posted step alone is still shown
+        if faults.classify(exc) is None:
+            raise
+        draft = None
+    return _step_again(draft["answers"] if draft else {}, unavailable=True)
+
+
+@faults.page_again("patient.send")
+def _send_unavailable():
+    return render_template("patient/send.html", form=SendForm(), unavailable=True)
+
+
 @bp.app_errorhandler(CSRFError)
 def csrf_error(exc: CSRFError):
     """Never show a bare error page for an old form: show it again with the answers kept."""
     if request.endpoint == "patient.step":
-        step_id = request.view_args.get("step_id", "")
         draft = _draft()
         if draft is None:
             return _expired()
-        index = _step_index(step_id)
-        step = get_ruleset().questionnaire.steps[index]
-        questionnaire = get_ruleset().questionnaire
-        posted = _posted_answers(step, draft["answers"])
-        shown = tuple(q.id for q in questionnaire.shown_questions(step.id, posted))
-        form = step_form_class(questionnaire, step.id, shown)(formdata=None, data=_form_data(step, posted))
-        form.shown.data = " ".join(shown)
-        return _render_step(step, index, form, shown, posted, stale=True), 400
+        return _step_again(draft["answers"], stale=True), 400
     if request.endpoint == "patient.send":
         form = SendForm()
         form.consent.data = False

@@ -36,7 +36,8 @@ from wtforms import (
 from wtforms.fields import DateField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
-from . import auth, config, export, get_db, get_ruleset, store, workflow
+from . import auth, config, export, faults, get_db, get_ruleset, store, workflow
+from .forms import has_control_characters
 
 bp = Blueprint("review", __name__)
 
@@ -66,6 +67,9 @@ AUDIT_ACTIONS = {
 MAX_NOTE_LENGTH = 5000
 MIN_SEARCH_LENGTH = 3
 DATE_MESSAGE = "Enter a date like 2026-11-22."
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+ROW_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits that fit SQLite's 64-bit integers
+STORED_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+\+00:00")
 PHONE_LIKE = re.compile(r"^[\d\s()+.-]+$")
 
 
@@ -78,13 +82,18 @@ def choices(pairs) -> list[SelectChoice]:
 
 
 class DayField(DateField):
-    """A date typed as YYYY-MM-DD (browsers show a date picker), with a message that shows the format."""
+    """A date typed as YYYY-MM-DD, from 2000 to 2099, with a message that shows the format."""
 
     def process_formdata(self, valuelist):
+        if valuelist and valuelist[0] and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", valuelist[0]):
+            raise ValueError(DATE_MESSAGE)
         try:
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(DATE_MESSAGE) from None
+        if self.data is not None and not FIRST_DAY <= self.data <= LAST_DAY:
+            self.data = None
+            raise ValueError(f"Enter a date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}.")
 
 
 class SignInForm(FlaskForm):
@@ -205,6 +214,9 @@ class ActionForm(FlaskForm):
 def _require_sign_in():
     if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
         return auth.login_manager.unauthorized()
+    if any(has_control_characters(key + value) for key, value in request.args.items(multi=True)):
+        # A NUL or a line break in a link is never a reviewer's typing: refuse it before any query.
+        return render_template("errors/error.html", code=400, unreadable=True), 400
     return None
 
 
@@ -358,11 +370,11 @@ def _encode_cursor(row: dict, urgent: bool) -> str:
 def _decode_cursor(text: str | None, urgent: bool, levels: tuple[str, ...]) -> tuple | None:
     """Return the cursor in a page link, or None for a missing or malformed one (the first page)."""
     parts = (text or "").split("~")
-    if len(parts) != (3 if urgent else 2) or not parts[-1].isdigit():
+    if len(parts) != (3 if urgent else 2) or not ROW_ID.fullmatch(parts[-1]):
         return None
     if urgent and parts[0] not in levels:
         return None
-    if not re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00", parts[-2]):
+    if not STORED_TIME.fullmatch(parts[-2]):
         return None
     return (*parts[:-1], int(parts[-1]))
 
@@ -640,6 +652,18 @@ def add_note(reference: str):
     return _page_for(fresh, note_form=again, status=409)
 
 
+@faults.page_again("review.add_note")
+@faults.page_again("review.change_status")
+def _work_unavailable():
+    """A note or status change that could not be saved: the page again, the note text kept."""
+    row = _submission_or_404(request.view_args["reference"])
+    form = note_form_for(row)
+    form.validate()
+    form.body.errors = ["We could not save this just now. Nothing is lost: press Save again in a moment."]
+    page, _ = _page_for(row, note_form=form)
+    return page
+
+
 # Export: the same rows for the web and the CLI (see screening/export.py)
 
 
@@ -680,7 +704,7 @@ def export_csv():
 
 def _audit_cursor(text: str | None) -> tuple[str, int] | None:
     parts = (text or "").split("~")
-    if len(parts) == 2 and parts[1].isdigit() and re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00", parts[0]):
+    if len(parts) == 2 and ROW_ID.fullmatch(parts[1]) and STORED_TIME.fullmatch(parts[0]):
         return parts[0], int(parts[1])
     return None
 
@@ -768,7 +792,7 @@ def _target_reviewer(reviewer_id: int) -> dict:
     return row
 
 
-@bp.post("/admin/reviewers/<int:reviewer_id>/disable")
+@bp.post("/admin/reviewers/<int(max=9223372036854775807):reviewer_id>/disable")
 @admin_only
 def disable_reviewer(reviewer_id: int):
     row = _target_reviewer(reviewer_id)
@@ -781,7 +805,7 @@ def disable_reviewer(reviewer_id: int):
     return redirect(url_for("review.reviewers"), code=303)
 
 
-@bp.post("/admin/reviewers/<int:reviewer_id>/enable")
+@bp.post("/admin/reviewers/<int(max=9223372036854775807):reviewer_id>/enable")
 @admin_only
 def enable_reviewer(reviewer_id: int):
     row = _target_reviewer(reviewer_id)
@@ -791,7 +815,7 @@ def enable_reviewer(reviewer_id: int):
     return redirect(url_for("review.reviewers"), code=303)
 
 
-@bp.post("/admin/reviewers/<int:reviewer_id>/reset")
+@bp.post("/admin/reviewers/<int(max=9223372036854775807):reviewer_id>/reset")
 @admin_only
 def reset_reviewer(reviewer_id: int):
     row = _target_reviewer(reviewer_id)

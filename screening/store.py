@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from . import workflow
+from . import faults, workflow
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -41,12 +41,13 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def connect(path: str | os.PathLike) -> sqlite_utils.Database:
+def connect(path: str | os.PathLike, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite_utils.Database:
     """Open the database with the durability and concurrency settings the app relies on."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite_utils.Database(path)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db._busy_timeout_ms = int(busy_timeout_ms)
+    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA synchronous = FULL")
     return db
@@ -248,7 +249,8 @@ def get_draft(db: sqlite_utils.Database, token: str | None) -> dict | None:
     if row is None:
         return None
     if row["expires"] <= now():
-        delete_draft(db, token)
+        with faults.tolerated("reading a draft (deleting it once expired)"):
+            delete_draft(db, token)
         return None
     return {"token": token, "answers": json.loads(row["answers"]), "progress": json.loads(row["progress"])}
 
@@ -514,6 +516,24 @@ def m003_drop_unused_indexes(db: sqlite_utils.Database) -> None:
     """Drop two indexes no query uses (urgent-first reads `level`), so each submission writes less."""
     db.execute("DROP INDEX IF EXISTS submissions_rank_received")
     db.execute("DROP INDEX IF EXISTS submissions_status_rank_received")
+
+
+@migrations()
+def m004_fault_probe(db: sqlite_utils.Database) -> None:
+    """A one-row table that /healthz writes, to tell a load balancer whether this host can save."""
+    db.execute("CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL)")
+
+
+def probe_write(db: sqlite_utils.Database, timeout_ms: int = 1000) -> None:
+    """Write the one health-probe row (raises the fault when the database cannot be written).
+
+    A short busy wait: a health check must answer quickly, and a database busy that long is a fault.
+    """
+    db.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+    try:
+        _write(db, "INSERT OR REPLACE INTO health_probe (id, at) VALUES (1, ?)", [now()])
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {getattr(db, '_busy_timeout_ms', BUSY_TIMEOUT_MS)}")
 
 
 # Reviewers
