@@ -17,7 +17,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
-KEY = re.compile(r'name="key"[^>]*value="([^"]+)"|id="key" name="key" type="hidden" value="([^"]+)"')
+HIDDEN = re.compile(r'<input id="[^"]*" name="([^"]+)" type="hidden" value="([^"]*)"')
 STEPS = {
     "safety": {"emergency_signs": ["none"], "major_trauma": "no", "warning_signs": ["none"]},
     "about": {"age_band": "50_to_64", "duration": "3_to_6_months", "pain_location": "back", "impact": "5"},
@@ -107,6 +107,18 @@ def _token(html: str) -> str:
 
 def complete_and_send(base: str, name: str = "Load Tester", timeout: float = 30) -> str:
     """Answer every step, see the summary and send it; return the reference code shown."""
+    s, data = ready_to_send(base, timeout)
+    data.update(name=name, email="load.tester@example.com", contact_method="email", consent="y")
+    r = s.post(base + "/send", data=data, timeout=timeout)
+    r.raise_for_status()
+    match = re.search(r'class="reference">([A-Z0-9-]+)<', r.text)
+    if not match or not r.url.endswith("/done"):
+        raise RuntimeError(f"no reference after sending (ended at {r.url})")
+    return match.group(1)
+
+
+def ready_to_send(base: str, timeout: float = 30) -> tuple[requests.Session, dict]:
+    """Answer every step and open the send page; return the session and the send form's hidden fields."""
     s = requests.Session()
     token = _token(s.get(base + "/", timeout=timeout).text)
     r = s.post(base + "/start", data={"csrf_token": token}, timeout=timeout)
@@ -121,18 +133,4 @@ def complete_and_send(base: str, name: str = "Load Tester", timeout: float = 30)
     r = s.post(base + "/check", data={"csrf_token": _token(r.text)}, timeout=timeout)
     r.raise_for_status()
     r = s.get(base + "/send", timeout=timeout)
-    key = KEY.search(r.text)
-    data = {
-        "csrf_token": _token(r.text),
-        "key": key.group(1) or key.group(2),
-        "name": name,
-        "email": "load.tester@example.com",
-        "contact_method": "email",
-        "consent": "y",
-    }
-    r = s.post(base + "/send", data=data, timeout=timeout)
-    r.raise_for_status()
-    match = re.search(r'class="reference">([A-Z0-9-]+)<', r.text)
-    if not match or not r.url.endswith("/done"):
-        raise RuntimeError(f"no reference after sending (ended at {r.url})")
-    return match.group(1)
+    return s, dict(HIDDEN.findall(r.text))

@@ -248,6 +248,8 @@ def prepared_drafts(database: str, count: int) -> tuple[list[str], list[str]]:
     """Return cookies and send-form bodies for `count` complete drafts, made straight in the store."""
     from urllib.parse import urlencode
 
+    from screening.patient import answers_digest
+
     ruleset = load_ruleset(ROOT / "rules")
     answers = {k: v for step in __import__("journey").STEPS.values() for k, v in step.items()}
     answers["impact"] = 5
@@ -264,6 +266,7 @@ def prepared_drafts(database: str, count: int) -> tuple[list[str], list[str]]:
             urlencode(
                 {
                     "key": key,
+                    "answers_digest": answers_digest(ruleset.evaluate(answers).answers),
                     "name": "Bench Mark",
                     "email": "bench@example.com",
                     "contact_method": "email",

@@ -207,8 +207,8 @@ def get_db():
 def _close_db(exc: BaseException | None = None) -> None:
     """Leave no transaction open between requests; the connection itself is kept for the next one."""
     if g.pop("db_used", False):
-        db = _connections.db
-        if db.conn.in_transaction:
+        db = getattr(_connections, "db", None)
+        if db is not None and db.conn.in_transaction:
             db.conn.rollback()
 
 

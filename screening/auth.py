@@ -15,7 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from . import get_db, store
+from . import faults, get_db, store
 
 login_manager = LoginManager()
 
@@ -295,7 +295,8 @@ def _load_reviewer(token: str) -> Reviewer | None:
         g.reviewer_session_expired = True
         return None
     if row["last_seen"] < store.shift(at, seconds=-TOUCH_EVERY_SECONDS):
-        store.touch_reviewer_session(db, token_hash, at)
+        with faults.tolerated(f"{request.method} {request.path} (keeping the session alive)"):
+            store.touch_reviewer_session(db, token_hash, at)
     return Reviewer(row, token)
 
 

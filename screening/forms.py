@@ -185,6 +185,7 @@ class SendForm(FlaskForm):
     )
     consent = BooleanField("consent", validators=[_consent])
     key = HiddenField()
+    answers_digest = HiddenField()  # which answers this form was opened for (another tab may change them)
 
     def validate_contact_method(self, field) -> None:
         if not field.data:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -395,13 +397,28 @@ def send():
         with faults.tolerated(f"{request.method} {request.path} (keeping the send key)"):
             store.save_draft(db, draft["token"], draft["answers"], progress)
     urgent = get_ruleset().urgent_notices(outcome)
+    digest = answers_digest(outcome.answers)
     if request.method == "GET":
-        form.key.data = progress["send_key"]
+        form.key.data, form.answers_digest.data = progress["send_key"], digest
         return render_template("patient/send.html", form=form, urgent=urgent)
     form.key.data = progress["send_key"]
     if not form.validate():
+        form.answers_digest.data = digest
         return render_template("patient/send.html", form=form, urgent=urgent), 400
+    if form.answers_digest.data != digest:
+        # The answers changed after this form was opened (another tab): show what would be sent first.
+        form.answers_digest.data = digest
+        page = render_template(
+            "patient/send.html", form=form, urgent=urgent, changed=True, summary_html=_summary_html(outcome)
+        )
+        return page, 409
     return _store_submission(draft, outcome, form)
+
+
+def answers_digest(answers: dict) -> str:
+    """Return a short fingerprint of a set of answers, to tell which answers a send form belongs to."""
+    text = json.dumps(answers, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 SEND_KEY = re.compile(r"[A-Za-z0-9_-]{32}")

@@ -123,11 +123,13 @@ class Patient:
         self.complete({**DEFAULT_ANSWERS, **diff})
         return self.client.get("/summary")
 
+    def send_fields(self) -> dict:
+        """Return the send form's hidden fields (token, one-time key, which answers it is for)."""
+        form = page(self.client.get("/send"))
+        return {i["name"]: i.get("value", "") for i in form.select("form input[type=hidden]")}
+
     def send(self, **fields):
-        key = page(self.client.get("/send")).find("input", attrs={"name": "key"})["value"]
-        data = {"csrf_token": self.token("/send"), "key": key}
-        data.update(fields)
-        return self.client.post("/send", data=data)
+        return self.client.post("/send", data={**self.send_fields(), **fields})
 
 
 @pytest.fixture

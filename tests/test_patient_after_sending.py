@@ -44,8 +44,7 @@ def test_an_urgent_sender_reads_see_a_doctor_first_and_not_to_wait(patient):
 
 
 def _send_data(patient):
-    key = page(patient.client.get("/send")).find("input", attrs={"name": "key"})["value"]
-    return {"csrf_token": patient.token("/send"), "key": key, **CONTACT}
+    return {**patient.send_fields(), **CONTACT}
 
 
 def test_a_sender_who_is_not_urgent_gets_no_urgent_notice(patient):
@@ -121,3 +120,27 @@ def test_the_topics_page_never_repeats_a_level_label(client):
     text = text_of(client.get("/topics"))
     assert "Get help now: Get help now" not in text
     assert "See a doctor soon: See a doctor soon" not in text
+
+
+def test_a_send_form_belongs_to_the_answers_it_was_opened_for(patient, app):
+    """A send form opened for one questionnaire, sent after the same browser started another, stores
+    nothing until the patient has seen the new summary."""
+    patient.summary({})
+    old_form = {**patient.send_fields(), **CONTACT}
+    patient.complete({**DEFAULT_ANSWERS, "health_factors": ["smoking"]})
+    patient.client.get("/summary")
+    response = patient.client.post("/send", data=old_form)
+    assert response.status_code == 409
+    html = page(response)
+    assert "Your answers changed after you opened this page" in html.get_text()
+    assert "card-smoking" in str(html.select_one(".changed-summary")), "the new summary is shown"
+    assert html.find("input", attrs={"name": "name"})["value"] == CONTACT["name"]
+    with app.app_context():
+        from screening import get_db
+
+        assert get_db().execute("SELECT count(*) FROM submissions").fetchone()[0] == 0
+    confirmed = {
+        **old_form,
+        **{i["name"]: i.get("value", "") for i in html.select("form input[type=hidden]")},
+    }
+    assert patient.client.post("/send", data=confirmed).headers["Location"] == "/done"

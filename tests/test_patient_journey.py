@@ -291,11 +291,8 @@ def page_fragment(html: str):
 
 def test_a_double_submit_stores_one_row(patient, app):
     patient.summary({})
-    key = page(patient.client.get("/send")).find("input", attrs={"name": "key"})["value"]
-    token = patient.token("/send")
     data = {
-        "csrf_token": token,
-        "key": key,
+        **patient.send_fields(),
         "name": "Bo",
         "phone": "555 010 0199",
         "contact_method": "phone",

@@ -27,16 +27,13 @@ ACCESS = {
 
 def review_routes(app) -> list[tuple[str, str, str]]:
     """Return (endpoint, method, url) for every review route, with sample values for its arguments."""
-    samples = {"reference": "BP-T001", "reviewer_id": "1"}
+    samples = {"reference": "BP-T001", "reviewer_id": 1}
+    adapter = app.url_map.bind("localhost")
     routes = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("review."):
             continue
-        url = rule.rule
-        for argument in rule.arguments:
-            url = url.replace(f"<{argument}>", samples[argument]).replace(
-                f"<int:{argument}>", samples[argument]
-            )
+        url = adapter.build(rule.endpoint, {argument: samples[argument] for argument in rule.arguments})
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             routes.append((rule.endpoint, method, url))
     return routes
