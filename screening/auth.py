@@ -67,6 +67,8 @@ def init_app(app: Flask) -> None:
         parameters = TESTING_HASH_PARAMETERS if app.config.get("TESTING") else {}
     app.extensions["password_hasher"] = PasswordHasher(**parameters)
     app.config.setdefault("SIGNIN_MAX_ADDRESS_ATTEMPTS", 20)
+    app.config.setdefault("SIGNIN_MAX_ACCOUNT_ATTEMPTS", 50)
+    app.config.setdefault("SIGNIN_HAMMER_NOTICE", 20)
     login_manager.init_app(app)
     login_manager.user_loader(_load_reviewer)
     login_manager.unauthorized_handler(_unauthorized)
@@ -188,18 +190,34 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _reserve_attempt(email: str, address: str) -> tuple[str, str, list[int] | None]:
-    """Count a password attempt against the account and the address, in the database every worker
-    shares. Return the account's counter key, the window's start, and the reserved attempt ids (None
-    when either counter is already at its limit)."""
+def _reserve_attempt(email: str, address: str) -> tuple[tuple[str, str], str, list[int] | None]:
+    """Count a password attempt in the database every worker shares: against the account from this
+    address (5 by default), the account from anywhere (a higher limit, 50), and the address whatever
+    the account (20). Someone hammering an account from elsewhere cannot lock its owner out of their
+    own address until the account-wide limit. Return the account's two counter keys, the window's
+    start, and the reserved attempt ids (None when a counter is already at its limit)."""
     config = current_app.config
     since = store.shift(store.now(), minutes=-config["SIGNIN_WINDOW_MINUTES"])
     email_key = "email:" + _digest(email.lower())
+    pair_key = f"pair:{_digest(email.lower())}:{address}"
     limits = {
-        email_key: config["SIGNIN_MAX_ATTEMPTS"],
+        pair_key: config["SIGNIN_MAX_ATTEMPTS"],
+        email_key: config["SIGNIN_MAX_ACCOUNT_ATTEMPTS"],
         "address:" + address: config["SIGNIN_MAX_ADDRESS_ATTEMPTS"],
     }
-    return email_key, since, store.reserve_signin_attempt(get_db(), limits, since)
+    return (email_key, pair_key), since, store.reserve_signin_attempt(get_db(), limits, since)
+
+
+def _watch_for_hammering(row: dict | None, email: str, email_key: str, since: str) -> None:
+    """Tell the admins (once per window, in the audit log and on the overview) when one account
+    draws many failed sign-ins: someone may be guessing its password."""
+    config = current_app.config
+    db = get_db()
+    if store.count_signin_attempts(db, email_key, since) < config["SIGNIN_HAMMER_NOTICE"]:
+        return
+    if store.mark_once(db, "hammered:" + email_key, since):
+        known = {"reviewer_id": row["id"], "reviewer_email": row["email"]} if row else {}
+        store.record_audit(db, "signin_hammered", detail=_who(row, email), **known)
 
 
 def attempt_sign_in(email: str, password: str, address: str) -> str:
@@ -211,12 +229,13 @@ def attempt_sign_in(email: str, password: str, address: str) -> str:
     """
     db = get_db()
     email = email.strip()
-    email_key, since, reserved = _reserve_attempt(email, address)
+    (email_key, pair_key), since, reserved = _reserve_attempt(email, address)
     row = store.find_reviewer(db, email) if email else None
     known = {"reviewer_id": row["id"], "reviewer_email": row["email"]} if row else {}
+    _watch_for_hammering(row, email, email_key, since)
     if reserved is None:
         # Once per key and window: hammering a throttled form must not flood the append-only log.
-        if store.mark_once(db, "audited:" + email_key, since):
+        if store.mark_once(db, "audited:" + pair_key, since):
             store.record_audit(db, "signin_throttled", detail=_who(row, email), **known)
         return "throttled"
     verified = _verify(row["password_hash"] if row else _dummy_hash(), password)
@@ -226,7 +245,7 @@ def attempt_sign_in(email: str, password: str, address: str) -> str:
         return "failed"
     if hasher().check_needs_rehash(row["password_hash"]):
         store.set_reviewer_password(db, row["id"], hasher().hash(password))
-    store.forget_signin_attempts(db, reserved, keys=(email_key,))
+    store.forget_signin_attempts(db, reserved, keys=(pair_key,))
     _start_session(row)
     store.record_audit(db, "signin", **known)
     return "ok"
@@ -242,13 +261,13 @@ def change_own_password(current: str, new: str, address: str) -> str:
     db = get_db()
     row = store.get_reviewer(db, current_user.id)
     who = {"reviewer_id": row["id"], "reviewer_email": row["email"]}
-    email_key, _, reserved = _reserve_attempt(row["email"], address)
+    (_, pair_key), _, reserved = _reserve_attempt(row["email"], address)
     if reserved is None:
         return "throttled"
     if not _verify(row["password_hash"], current):
         store.record_audit(db, "password_change_failed", detail="wrong current password", **who)
         return "wrong"
-    store.forget_signin_attempts(db, reserved, keys=(email_key,))
+    store.forget_signin_attempts(db, reserved, keys=(pair_key,))
     store.set_reviewer_password(db, row["id"], hasher().hash(new), end_sessions=True)
     _start_session(row)
     store.record_audit(db, "password_change", **who)

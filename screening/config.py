@@ -135,6 +135,8 @@ def defaults() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "screening_session",
         "SIGNIN_MAX_ATTEMPTS": 5,
+        "SIGNIN_MAX_ACCOUNT_ATTEMPTS": 50,
+        "SIGNIN_HAMMER_NOTICE": 20,
         "SIGNIN_WINDOW_MINUTES": 15,
         "DRAFT_TTL_HOURS": 24,
         "SESSION_IDLE_MINUTES": 30,

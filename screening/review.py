@@ -54,6 +54,7 @@ AUDIT_ACTIONS = {
     "signout": "Signed out",
     "signin_failed": "Failed sign-in",
     "signin_throttled": "Throttled sign-in",
+    "signin_hammered": "Many failed sign-ins on one account",
     "reviewer_add": "Added a reviewer",
     "reviewer_disable": "Disabled a reviewer",
     "reviewer_enable": "Enabled a reviewer",
@@ -164,6 +165,9 @@ class NoteForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
+        if valid and self.body.data and has_control_characters(self.body.data, lines=True):
+            self.body.errors = [*self.body.errors, "A note cannot hold control characters (such as NUL)."]
+            return False
         if valid and not self.body.data and not self.to_status.data:
             self.body.errors = [*self.body.errors, "Write the note first, or choose a new status."]
             return False
@@ -448,12 +452,20 @@ def overview():
     by_level, by_topic = store.weekly_counts(get_db(), weeks, [i for i, _ in levels], [i for i, _ in topics])
     return render_template(
         "review/overview.html",
+        hammered=_recent_hammering() if current_user.is_admin else [],
         weeks=weeks,
         level_chart=stacked_chart(weeks, [(i, label, by_level[i]) for i, label in levels]),
         topic_charts=[small_chart(weeks, label, by_topic[i]) for i, label in topics],
         topics=[(label, by_topic[i]) for i, label in topics],
         today=today.isoformat(),
     )
+
+
+def _recent_hammering() -> list[dict]:
+    """Return the "many failed sign-ins on one account" entries of the last day, for the admins."""
+    yesterday = (date.fromisoformat(store.now()[:10]) - timedelta(days=1)).isoformat()
+    query = store.AuditQuery(action="signin_hammered", date_from=yesterday)
+    return store.audit_page(get_db(), query, limit=20)
 
 
 CHART = {"width": 640, "height": 240, "left": 44, "bottom": 36, "top": 12}

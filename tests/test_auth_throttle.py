@@ -122,3 +122,44 @@ def store_key(email: str) -> str:
     import hashlib
 
     return hashlib.sha256(email.lower().encode()).hexdigest()
+
+
+def sign_in_from(app, address: str, email: str, password: str) -> int:
+    other = ReviewerActions(app.test_client())
+    return other.client.post(
+        "/review/sign-in",
+        data={"email": email, "password": password, "csrf_token": other.token()},
+        environ_base={"REMOTE_ADDR": address},
+    ).status_code
+
+
+def test_failures_from_elsewhere_do_not_lock_the_owner_out_of_their_own_address(app, accounts):
+    codes = [
+        sign_in_from(app, f"198.51.100.{n}", REVIEWER_EMAIL, WRONG) for n in range(1, 10) for _ in range(5)
+    ]
+    assert set(codes) == {200}, "five per address and account, from nine addresses"
+    assert sign_in_from(app, "192.0.2.1", REVIEWER_EMAIL, PASSWORD) == 302, (
+        "the owner signs in from their own"
+    )
+
+
+def test_the_account_as_a_whole_has_a_higher_limit(app, accounts):
+    app.config["SIGNIN_MAX_ACCOUNT_ATTEMPTS"] = 12
+    codes = [
+        sign_in_from(app, f"198.51.100.{n}", REVIEWER_EMAIL, WRONG) for n in range(1, 5) for _ in range(3)
+    ]
+    assert codes == [200] * 12
+    assert sign_in_from(app, "192.0.2.1", REVIEWER_EMAIL, PASSWORD) == 429
+
+
+def test_admins_are_told_when_an_account_is_hammered(app, accounts, admin):
+    app.config["SIGNIN_HAMMER_NOTICE"] = 8
+    for n in range(1, 4):
+        for _ in range(3):
+            sign_in_from(app, f"198.51.100.{n}", REVIEWER_EMAIL, WRONG)
+    with app.app_context():
+        actions = [r["action"] for r in get_db().query("SELECT action FROM audit ORDER BY id")]
+    assert actions.count("signin_hammered") == 1, "once per window"
+    page = admin.client.get("/review/overview").get_data(as_text=True)
+    assert "Many failed sign-ins" in page
+    assert f"account {REVIEWER_EMAIL}" in page
