@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 from collections.abc import Iterator, Mapping
@@ -37,8 +38,11 @@ class Report:
         return not self.errors
 
 
-def check_rules_dir(rules_dir) -> Report:
-    """Load the rule set and run every static check and case; collect every problem."""
+def check_rules_dir(rules_dir, templates_dir=None) -> Report:
+    """Load the rule set and run every static check and case; collect every problem.
+
+    With `templates_dir`, the fixed words of the patient templates are graded too.
+    """
     rules_dir = Path(rules_dir)
     ruleset, problems = load_with_problems(rules_dir)
     report = Report(errors=problems, ruleset=ruleset)
@@ -49,7 +53,7 @@ def check_rules_dir(rules_dir) -> Report:
     questions_file = Collector(display_name(rules_dir, "questionnaire.yaml"), report.errors)
     _check_firing(ruleset, rules_file, Collector(rules_file.file, report.warnings))
     _check_unused(ruleset, rules_file, questions_file)
-    report.mean_grade = _check_readability(rules_dir, ruleset, report.errors)
+    report.mean_grade = _check_readability(rules_dir, ruleset, report.errors, templates_dir)
     if not report.errors:
         report.cases = _check_cases(rules_dir, ruleset, report.errors)
         safety.check(rules_dir, ruleset, report.errors, report.warnings)
@@ -185,7 +189,7 @@ def _walk(node, keys, skip, line=None) -> Iterator[tuple[int | None, str]]:
 def _check_label(file, line, text, exempt_words, errors: list[Problem]) -> None:
     """Check a short label word by word: Flesch-Kincaid means nothing for two or three words."""
     exempt = {w.lower() for w in exempt_words}
-    for word in re.findall(r"[A-Za-z']+", text):
+    for word in re.findall(r"[A-Za-z']+", BRACKETED_NAME.sub("", text)):
         if word.lower() not in exempt and textstat.syllable_count(word) > LABEL_SYLLABLES:
             errors.append(
                 Problem(
@@ -198,29 +202,78 @@ def _check_label(file, line, text, exempt_words, errors: list[Problem]) -> None:
             )
 
 
+BRACKETED_NAME = re.compile(r"\((?:[^()\s]+\s?){1,3}\)")
+
+
 def reading_grade(text: str, exempt_words=()) -> float:
-    """Return the Flesch-Kincaid grade of a text, with exempt medical words counted as short words."""
-    text = PLACEHOLDER.sub("this", text)
+    """Return the Flesch-Kincaid grade of a text, with exempt medical words counted as short words.
+
+    A name of up to three words in brackets, after the plain words that explain it ("high blood sugar
+    (diabetes)"), counts as one short word too: the patient has already read what it means.
+    """
+    text = BRACKETED_NAME.sub("(this)", PLACEHOLDER.sub("this", text))
     for word in exempt_words:
         text = re.sub(rf"\b{re.escape(word)}\b", "thing", text, flags=re.IGNORECASE)
     return float(textstat.flesch_kincaid_grade(text))
 
 
-def _check_readability(rules_dir: Path, ruleset: RuleSet, errors: list[Problem]) -> float:
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[A-Z0-9\"“(])")
+
+
+def sentences(text: str) -> list[str]:
+    """Split a text into its sentences (a label or a question is one sentence)."""
+    return [part.strip() for part in SENTENCE_END.split(" ".join(text.split())) if part.strip()]
+
+
+def grade_sentences(texts, exempt_words, errors: list[Problem]) -> list[float]:
+    """Grade every sentence of (file, line, text) items; report each one above the limit, in full.
+
+    Sentences under five words are labels, where the formula means little: their words are checked
+    for length instead.
+    """
     grades = []
-    for file, line, text in patient_texts(rules_dir):
-        if len(text.split()) < SENTENCE_WORDS:
-            _check_label(file, line, text, ruleset.exempt_words, errors)
+    for file, line, text in texts:
+        for sentence in sentences(text):
+            if len(sentence.split()) < SENTENCE_WORDS:
+                _check_label(file, line, sentence, exempt_words, errors)
+                continue
+            grade = reading_grade(sentence, exempt_words)
+            grades.append(grade)
+            if grade > GRADE_LIMIT:
+                params = {"grade": grade, "limit": GRADE_LIMIT, "text": sentence}
+                errors.append(Problem("grade_too_high", file, line, "", params))
+    return grades
+
+
+def template_texts(templates_dir: Path) -> Iterator[tuple[str, int, str]]:
+    """Yield (file, line, text) for the fixed words of the patient templates: the text between tags,
+    with each Jinja expression read as one short word."""
+    names = [templates_dir / "base.html", *sorted((templates_dir / "patient").glob("*.html"))]
+    names += sorted((templates_dir / "errors").glob("*.html"))
+    for path in names:
+        if not path.exists():
             continue
-        grade = reading_grade(text, ruleset.exempt_words)
-        grades.append(grade)
-        if grade > GRADE_LIMIT:
-            short = text if len(text) <= 70 else text[:67] + "..."
-            errors.append(
-                Problem(
-                    "grade_too_high", file, line, "", {"grade": grade, "limit": GRADE_LIMIT, "text": short}
-                )
-            )
+        source = path.read_text(encoding="utf-8")
+        source = JINJA_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), source)
+        for match in TEXT_BETWEEN_TAGS.finditer(source):
+            raw = match.group(1)
+            text = JINJA_EXPRESSION.sub("this", JINJA_STATEMENT.sub(" ", raw))
+            text = " ".join(html.unescape(text).split())
+            if re.search(r"[A-Za-z]{2}", text) and not text.startswith(("{", "%")):
+                line = source.count("\n", 0, match.start(1)) + 1
+                yield f"templates/{path.relative_to(templates_dir)}", line, text
+
+
+JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+JINJA_STATEMENT = re.compile(r"\{%.*?%\}", re.S)
+JINJA_EXPRESSION = re.compile(r"\{\{.*?\}\}", re.S)
+TEXT_BETWEEN_TAGS = re.compile(r">([^<>]+)<")
+
+
+def _check_readability(rules_dir: Path, ruleset: RuleSet, errors: list[Problem], templates_dir=None) -> float:
+    grades = grade_sentences(patient_texts(rules_dir), ruleset.exempt_words, errors)
+    if templates_dir is not None:
+        grades += grade_sentences(template_texts(Path(templates_dir)), ruleset.exempt_words, errors)
     mean = sum(grades) / len(grades) if grades else 0.0
     if mean > MEAN_GRADE_LIMIT:
         errors.append(

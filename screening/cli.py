@@ -73,7 +73,8 @@ def rules_check(rules_dir: Path) -> None:
     """Load the rule set, run every static check and case, and list every problem."""
     from .checks import check_rules_dir
 
-    report = check_rules_dir(rules_dir)
+    templates = config.PROJECT_ROOT / "templates"
+    report = check_rules_dir(rules_dir, templates_dir=templates if templates.is_dir() else None)
     for problem in report.warnings:
         click.echo(f"warning: {problem}", err=True)
     for problem in report.errors:

@@ -86,6 +86,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "source '{source}' is cited but not declared{suggest}",
         "Declare it under 'sources:' in rules.yaml, or fix its spelling.",
     ),
+    "guideline_incomplete": (
+        "a guideline source needs {missing}",
+        "Add the publisher, the year and an https:// link, so patients can read what the card cites.",
+    ),
     "unused_source": ("it is declared, but no rule or card cites it", "Cite it, or remove it."),
     "unused_topic": (
         "no rule shows this card",
@@ -125,7 +129,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "elsewhere.",
     ),
     "grade_mean_too_high": (
-        "the mean reading grade of all {count} patient texts is {grade:.2f}, above {limit}",
+        "the mean reading grade of all {count} patient sentences is {grade:.2f}, above {limit}",
         "Simplify the texts listed with the highest grades.",
     ),
     "role_missing": (

@@ -503,6 +503,15 @@ def finished():
     return render_template("patient/finished.html")
 
 
+@bp.get("/about")
+def about():
+    """Who wrote the content and who approved it, its version and review date, the clinic's interest,
+    the sources, and what the tool does not cover."""
+    ruleset = get_ruleset()
+    sources = sorted(ruleset.sources.values(), key=lambda s: (s.kind != "article", s.title))
+    return render_template("patient/about.html", sources=[s.id for s in sources])
+
+
 @bp.get("/topics")
 def topics():
     ruleset = get_ruleset()

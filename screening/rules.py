@@ -40,6 +40,9 @@ class Source:
     id: str
     title: str
     kind: str
+    publisher: str = ""
+    year: int | None = None
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,23 @@ class RuleSet:
     rule set whose roles are missing, doubled or out of order, so these are always there.
     """
 
-    def __init__(self, *, version, hash, questionnaire, levels, sources, topics, rules, exempt_words=()):
+    def __init__(
+        self,
+        *,
+        version,
+        hash,
+        questionnaire,
+        levels,
+        sources,
+        topics,
+        rules,
+        exempt_words=(),
+        about=None,
+        approval=None,
+    ):
         self.version = version
+        self.about: dict = dict(about or {})
+        self.approval: dict = dict(approval or {})  # who approved the safety content, and when
         self.hash = hash
         self.questionnaire: qmod.Questionnaire = questionnaire
         self.levels: list[Level] = levels
@@ -390,7 +408,14 @@ def _build_rules(rules_dir: Path, data: Mapping, questionnaire, problems: list[P
         for i, lv in enumerate(data["levels"])
     ]
     level_ids = {lv.id: lv for lv in levels}
-    sources = {sid: Source(sid, s["title"], s["kind"]) for sid, s in data["sources"].items()}
+    sources = {
+        sid: Source(sid, s["title"], s["kind"], s.get("publisher", ""), s.get("year"), s.get("url", ""))
+        for sid, s in data["sources"].items()
+    }
+    for sid, s in data["sources"].items():
+        missing = [key for key in ("publisher", "year", "url") if s["kind"] == "guideline" and not s.get(key)]
+        if missing:
+            collector.add("guideline_incomplete", s.line, f"source '{sid}'", missing=", ".join(missing))
     topics = {
         tid: Topic(
             tid,
@@ -432,7 +457,18 @@ def _build_rules(rules_dir: Path, data: Mapping, questionnaire, problems: list[P
         topics=topics,
         rules=rules,
         exempt_words=data.get("readability_exempt_words", []),
+        about=data.get("about"),
+        approval=_approval(rules_dir),
     )
+
+
+def _approval(rules_dir: Path) -> dict:
+    """Return who approved the safety content and when (from the lock file), or {} when none is there."""
+    path = rules_dir / "safety-lock.yaml"
+    if not path.exists():
+        return {}
+    data = yamlfile.load(path, Collector(str(path), [])) or {}
+    return {"by": str(data.get("approved_by", "")), "on": str(data.get("approved_on", ""))}
 
 
 def _rule(rdata, questionnaire, levels, sources, topics, seen, collector, shared) -> Rule | None:

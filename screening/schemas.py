@@ -105,6 +105,16 @@ RULES = {
     "additionalProperties": False,
     "properties": {
         "version": {"type": ["string", "number"]},
+        "about": {
+            "type": "object",
+            "required": ["written_by", "reviewed_on", "next_review"],
+            "additionalProperties": False,
+            "properties": {
+                "written_by": TEXT,
+                "reviewed_on": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+                "next_review": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+            },
+        },
         "readability_exempt_words": TEXT_LIST,
         "levels": {
             "type": "array",
@@ -128,7 +138,13 @@ RULES = {
                 "type": "object",
                 "required": ["title", "kind"],
                 "additionalProperties": False,
-                "properties": {"title": TEXT, "kind": {"enum": ["article", "guideline"]}},
+                "properties": {
+                    "title": TEXT,
+                    "kind": {"enum": ["article", "guideline", "clinic"]},
+                    "publisher": TEXT,
+                    "year": {"type": "integer"},
+                    "url": {"type": "string", "pattern": "^https://"},
+                },
             },
         },
         "topics": {

@@ -61,7 +61,7 @@ levels:
   - {id: info, label: Good to know, summary: Read this when you can.}
 sources:
   a: {title: Article A, kind: article}
-  b: {title: Guide B, kind: guideline}
+  b: {title: Guide B, kind: guideline, publisher: A society, year: 2020, url: "https://example.org/b"}
 topics:
   safety: {role: safety, title: Stay safe, what: Some signs need care now., sources: [b]}
   legs: {title: Legs, what: Leg pain can come from the back.}

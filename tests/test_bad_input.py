@@ -34,7 +34,8 @@ def test_junk_on_a_step_gets_a_page_and_stores_nothing_invalid(app_config, rules
     assert response.status_code in (200, 302, 400), response.status_code
     con = sqlite3.connect(app.config["DATABASE"])
     try:
-        answers = json.loads(con.execute("SELECT answers FROM drafts").fetchone()[0])
+        row = con.execute("SELECT answers FROM drafts").fetchone()
+        answers = json.loads(row[0]) if row else {}  # an emergency answer deletes the draft at once
     finally:
         con.close()
     assert ruleset.questionnaire.validate(answers) == [], "whatever was stored is valid"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
-from conftest import DEFAULT_ANSWERS
+from conftest import DEFAULT_ANSWERS, RULES_DIR
 from engine_fixtures import edit, write_rules
 
 from screening.cli import cli
+from screening.rules import load_ruleset
 
 DEFAULTS = {**DEFAULT_ANSWERS, "walking_pattern": "no", "sudden_pain_minor_event": "no"}
 
@@ -72,7 +74,9 @@ def run(monkeypatch):
 def test_check_passes_on_the_shipped_rule_set(run):
     result = run("rules", "check")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Rule set 2026.11.1 is sound: 17 questions, 24 rules, ")
+    assert re.match(
+        r"Rule set \d{4}\.\d+\.\d+ is sound: \d+ questions, \d+ rules, \d+ cases passed", result.output
+    )
 
 
 def test_check_lists_every_problem_and_fails(run, tmp_path):
@@ -103,7 +107,7 @@ def test_evaluate_the_worked_examples(run, diff, level, topics):
     assert result.exit_code == 0, result.output
     outcome = json.loads(result.stdout)
     assert (outcome["level"], outcome["topics"]) == (level, topics)
-    assert outcome["ruleset"]["version"] == "2026.11.1"
+    assert outcome["ruleset"]["version"] == load_ruleset(RULES_DIR).version
     assert all(rule["reasons"] or rule["id"] == "what-miss-can-do" for rule in outcome["rules"])
 
 

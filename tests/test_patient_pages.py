@@ -85,8 +85,8 @@ def test_every_patient_page_is_well_formed(patient, client):
             "told",
             {"diagnosis": ["not_told", "stenosis"]},
             "diagnosis",
-            'You chose "I have not been told what is causing it" and other answers too. '
-            'Choose "I have not been told what is causing it" alone, or untick it.',
+            'You chose "No one has told me what is causing it" and other answers too. '
+            'Choose "No one has told me what is causing it" alone, or untick it.',
         ),
         (
             "treatments",

@@ -90,7 +90,7 @@ def test_complete_answers_need_every_shown_question(ruleset):
         ("impact", "Choose a number from 0 to 10."),
         (
             "diagnosis",
-            'Choose at least one answer. If none of them fit, choose "I have not been told what is causing it".',
+            'Choose at least one answer. If none of them fit, choose "No one has told me what is causing it".',
         ),
     ]
 
@@ -117,6 +117,7 @@ def test_every_question_and_option_of_the_brief_is_there(ruleset):
         "diagnosis",
         "imaging",
         "prior_surgery",
+        "surgery_when",
         "bone_health",
         "sudden_pain_minor_event",
         "treatments_tried",
@@ -133,6 +134,23 @@ def test_every_question_and_option_of_the_brief_is_there(ruleset):
         "other",
         "not_told",
     ]
+    assert [o.id for o in questions["emergency_signs"].options] == [
+        "saddle_numbness",
+        "bladder_change",
+        "bowel_change",
+        "toilet_feeling",
+        "sexual_change",
+        "leg_weakness",
+        "both_legs_pain",
+        "chest_belly_pain",
+        "none",
+    ]
+    assert [o.id for o in questions["surgery_when"].options] == [
+        "under_3_months",
+        "3_to_12_months",
+        "over_1_year",
+    ]
+    assert questions["surgery_when"].ordered
     exclusive = {q.id: [o.id for o in q.exclusive_options] for q in questions.values() if q.exclusive_options}
     assert exclusive == {
         "emergency_signs": ["none"],
@@ -141,4 +159,9 @@ def test_every_question_and_option_of_the_brief_is_there(ruleset):
         "treatments_tried": ["nothing"],
         "health_factors": ["none"],
     }
-    assert [q.id for q in questions.values() if q.ordered] == ["age_band", "duration", "treatment_duration"]
+    assert [q.id for q in questions.values() if q.ordered] == [
+        "age_band",
+        "duration",
+        "surgery_when",
+        "treatment_duration",
+    ]

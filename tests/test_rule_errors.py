@@ -90,13 +90,21 @@ BROKEN = [
     pytest.param(
         edit(
             "rules",
-            "  b: {title: Guide B, kind: guideline}\n",
-            "  b: {title: Guide B, kind: guideline}\n  c: {title: Guide C, kind: guideline}\n",
+            '  b: {title: Guide B, kind: guideline, publisher: A society, year: 2020, url: "https://example.org/b"}\n',
+            '  b: {title: Guide B, kind: guideline, publisher: A society, year: 2020, url: "https://example.org/b"}\n'
+            "  c: {title: Article C, kind: article}\n",
         ),
         [
             "rules/rules.yaml: source 'c': it is declared, but no rule or card cites it. Fix: Cite it, or remove it.",
         ],
         id="unused source",
+    ),
+    pytest.param(
+        edit("rules", ', year: 2020, url: "https://example.org/b"}', "}"),
+        [
+            "rules/rules.yaml:9: source 'b': a guideline source needs year, url. Fix: Add the publisher, the year and an https:// link, so patients can read what the card cites.",
+        ],
+        id="guideline without a link",
     ),
     pytest.param(
         edit("rules", "    message: Numb legs need care now.\n", ""),
@@ -213,7 +221,7 @@ BROKEN = [
             "message: Musculoskeletal discomfort characteristically demonstrates considerable spontaneous amelioration.",
         ),
         [
-            'rules/rules.yaml:45: reading grade 37.7 is above 8: "Musculoskeletal discomfort characteristically demonstrates consider...". Fix: Use shorter sentences and shorter words.',
+            'rules/rules.yaml:45: reading grade 37.7 is above 8: "Musculoskeletal discomfort characteristically demonstrates considerable spontaneous amelioration.". Fix: Use shorter sentences and shorter words.',
         ],
         id="text above grade 8",
     ),

@@ -50,6 +50,7 @@ EXAMPLES = [
         "after-surgery",
         {
             "prior_surgery": "never_helped",
+            "surgery_when": "over_1_year",
             "duration": "over_6_months",
             "health_factors": ["smoking", "blood_thinners"],
         },
