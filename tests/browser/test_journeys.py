@@ -162,7 +162,7 @@ def test_back_reload_and_change_links_keep_the_answers(page, server):
     page.locator("label[for='duration-over_6_months']").click()
     press(page, "Save and go back to your answers")
     assert page.url.split("#")[0].endswith("/check")
-    assert "More than 6 months" in page.locator("main").inner_text()
+    assert "Longer than 6 months" in page.locator("main").inner_text()
 
 
 def test_the_whole_questionnaire_by_keyboard_alone(page, server):
@@ -230,6 +230,7 @@ def test_a_reviewer_works_a_submission_through(browser, server):
         page.get_by_label("Email").fill(REVIEWER[0])
         page.get_by_label("Password").fill(REVIEWER[1])
         press(page, "Sign in")
+        follow(page, page.get_by_role("link", name="All submissions"))
         page.locator("input[name=q]").fill(reference)
         press(page, "Apply filters")
         shoot(page, "inbox")
