@@ -54,6 +54,8 @@ class _AnswerRules:
 
     def __call__(self, form, field) -> None:
         answer = field_answer(self.question, field.data)
+        if answer in (None, []) and self.question.optional:
+            return
         if answer in (None, []):
             errors = [self.questionnaire.missing(self.question.id)]
         else:

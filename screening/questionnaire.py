@@ -58,6 +58,7 @@ class Question:
     show_when_data: object = None
     step: str = ""
     collected_for_reviewers: bool = False
+    optional: bool = False
     line: int | None = None
     _by_id: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -187,7 +188,7 @@ class Questionnaire:
             cleaned = self.clean({k: v for k, v in answers.items() if k in self.questions})
             for question in self.questions.values():
                 shown = question.show_when is None or question.show_when.test(cleaned)
-                if shown and _is_empty(answers.get(question.id)):
+                if shown and not question.optional and _is_empty(answers.get(question.id)):
                     errors.append(_missing(question))
         return errors
 
@@ -362,6 +363,7 @@ def _question(qdata: Mapping, step_id: str, seen: dict, collector: Collector) ->
         max_label=qdata.get("max_label", ""),
         step=step_id,
         collected_for_reviewers=bool(qdata.get("collected_for_reviewers", False)),
+        optional=bool(qdata.get("optional", False)),
         line=line,
         _by_id={option.id: option for option in options},
     )

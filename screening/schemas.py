@@ -59,6 +59,7 @@ QUESTION = {
         "max_label": TEXT,
         "show_when": CONDITION,
         "collected_for_reviewers": {"type": "boolean"},
+        "optional": {"type": "boolean"},
     },
 }
 

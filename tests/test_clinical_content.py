@@ -153,3 +153,12 @@ def test_us_english_throughout():
         ]
         found = [word for word in words if any(word in line for line in read)]
         assert found == [], f"{path.name}: {found}"
+
+
+def test_surgery_when_can_be_skipped_and_an_answer_under_3_months_is_urgent(patient, ruleset):
+    patient.complete({**DEFAULT_ANSWERS, "prior_surgery": "never_helped"})
+    assert patient.client.get("/summary").status_code == 200, "someone who cannot say still gets a summary"
+    html = page(patient.summary({"prior_surgery": "never_helped", "surgery_when": "under_3_months"}))
+    panel = html.select_one(".summary .urgent-panel").get_text(" ", strip=True)
+    assert "Call them today if you have a fever, or if your wound is red, hot or leaking." in panel
+    assert html.select_one("#card-failed-back-surgery") is not None, "the persistent-pain card stays"
