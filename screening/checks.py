@@ -11,7 +11,7 @@ from pathlib import Path
 
 import textstat
 
-from . import safety, schemas, yamlfile
+from . import releases, safety, schemas, yamlfile
 from .errors import Collector, Problem, suggest
 from .rules import RuleSet, display_name, load_with_problems, read_checked
 
@@ -57,6 +57,7 @@ def check_rules_dir(rules_dir, templates_dir=None) -> Report:
     if not report.errors:
         report.cases = _check_cases(rules_dir, ruleset, report.errors)
         safety.check(rules_dir, ruleset, report.errors, report.warnings)
+        releases.check(rules_dir, ruleset, report.errors)
     return report
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, NoAppException
+from flask.cli import FlaskGroup, NoAppException, ScriptInfo
 
 from . import StartupError, config, create_app, store
 
@@ -112,6 +113,112 @@ def rules_evaluate(answers_file, rules_dir: Path) -> None:
             click.echo(f"Error: {error}", err=True)
         sys.exit(1)
     click.echo(json.dumps(ruleset.evaluate(answers).to_dict(), indent=2))
+
+
+@rules_group.command("diff")
+@click.option(
+    "--from",
+    "old",
+    required=True,
+    help="The rule folder before the change, or git:REV for rules/ at a revision.",
+)
+@click.option(
+    "--to",
+    "new",
+    default=_default_rules_dir,
+    show_default="SCREENING_RULES_DIR or rules/",
+    help="The rule folder after the change (or git:REV).",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(1, 10_000_000),
+    help="Compare N random valid answer sets instead of the stored submissions.",
+)
+@click.option(
+    "--seed", "seed_value", type=int, default=1, show_default=True, help="The random seed for --sample."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the report as a web page.",
+)
+def rules_diff(old, new, sample, seed_value, as_json, html_path) -> None:
+    """Show whom a rule change affects: evaluate the same answers under both rule sets."""
+    from . import diff
+
+    with _rules_folder(old) as old_dir, _rules_folder(new) as new_dir:
+        old_rules, new_rules = _load_or_explain(old_dir, old), _load_or_explain(new_dir, new)
+        if sample:
+            items, total = diff.sampled(new_rules, sample, seed_value), sample
+            with click.progressbar(length=total, label="Comparing", file=sys.stderr) as bar:
+                report = diff.compare(old_rules, new_rules, items, progress=bar.update)
+        else:
+            app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+            with app.app_context():
+                db = _db()
+                total = store.count_submissions(db)
+                with click.progressbar(length=total, label="Comparing", file=sys.stderr) as bar:
+                    report = diff.compare(old_rules, new_rules, store.iter_answers(db), progress=bar.update)
+    names = (f"{old} ({old_rules.version})", f"{new} ({new_rules.version})")
+    if html_path:
+        html_path.write_text(diff.html_report(report, *names, sampled=bool(sample)), encoding="utf-8")
+    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else diff.text_report(report, *names))
+
+
+@contextmanager
+def _rules_folder(spec: str):
+    """Yield a rule folder: a path as given, or rules/ at a git revision ("git:REV") in a temporary folder."""
+    from .diff import rules_at_revision
+
+    if not str(spec).startswith("git:"):
+        yield Path(spec)
+        return
+    try:
+        holder = rules_at_revision(spec.removeprefix("git:"), repo=config.PROJECT_ROOT)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    with holder:
+        yield Path(holder.name) / "rules"
+
+
+def _load_or_explain(folder: Path, name: str):
+    from .rules import RuleSetError, load_ruleset
+
+    try:
+        return load_ruleset(folder)
+    except RuleSetError as exc:
+        raise click.ClickException(
+            f"the rule set {name} does not load with this version of the app:\n{exc}"
+        ) from None
+
+
+@rules_group.command("release")
+@click.option("--approved-by", required=True, help="The clinical lead who approved this version.")
+@RULES_DIR_OPTION
+def rules_release(approved_by: str, rules_dir: Path) -> None:
+    """Record the current rule files as the release of their version, in rules/releases.yaml."""
+    from datetime import date
+
+    from .checks import check_rules_dir
+    from .releases import RELEASES_FILE, ReleaseError, release
+
+    if not approved_by.strip():
+        raise click.ClickException("--approved-by needs the name of the clinical lead who approved it.")
+    report = check_rules_dir(rules_dir)
+    if not report.ok:
+        raise click.ClickException(
+            "the rule set has problems; run `screening rules check` and fix them first."
+        )
+    try:
+        entry = release(rules_dir, report.ruleset, approved_by.strip(), date.today())
+    except ReleaseError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Released version {entry['version']} (hash {entry['hash'][:16]}), approved by "
+        f"{entry['approved_by']}, in {Path(rules_dir).name}/{RELEASES_FILE}."
+    )
 
 
 @rules_group.command("protect")

@@ -206,6 +206,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "case '{case}' is marked protected, but no clinical lead has approved it yet",
         "Run `screening rules protect --approved-by NAME` once a clinical lead has approved it.",
     ),
+    "version_reused": (
+        "version {version} was released with other content; raise `version`, then run `screening rules "
+        "release`",
+        "Or put back the files of that release: every submission made under it keeps its version and hash.",
+    ),
     "case_invalid_answers": ("case '{case}': {detail}", "Fix the case's answers."),
     "case_unknown_rule": (
         "case '{case}' names unknown rule '{rule}'{suggest}",

@@ -149,6 +149,7 @@ def describe_filters(query: store.InboxQuery) -> str:
             ("topic", query.topic),
             ("from", query.date_from),
             ("to", query.date_to),
+            ("older rule set", "yes" if query.not_ruleset_hash else ""),
         )
         if value
     ]

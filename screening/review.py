@@ -131,6 +131,7 @@ class InboxFilterForm(Form):
     date_from = DayField("Received from", [Optional()], format="%Y-%m-%d")
     date_to = DayField("Received to", [Optional()], format="%Y-%m-%d")
     q = StringField("Name, email, phone or reference", [Optional(), Length(max=200)])
+    older = BooleanField("Only those made under an older rule set")
     order = SelectField(
         "Order", choices=choices([("newest", "Newest first"), ("urgent", "Urgent first")]), default="newest"
     )
@@ -357,6 +358,7 @@ def inbox_query(form: InboxFilterForm) -> store.InboxQuery:
         reference=term.upper(),
         urgent=value("order") == "urgent",
         levels=tuple(level.id for level in levels_by_rank(get_ruleset())),
+        not_ruleset_hash=get_ruleset().hash if value("older") else "",
     )
 
 
@@ -600,8 +602,25 @@ def _page_for(row: dict, note_form: NoteForm | None = None, status: int = 200):
         action_form=ActionForm(),
         same_ruleset=row["ruleset_hash"] == ruleset.hash,
         current_version=ruleset.version,
+        today=_today_would_show(row) if row["ruleset_hash"] != ruleset.hash else None,
     )
     return page, status
+
+
+def _today_would_show(row: dict) -> dict:
+    """What today's rules would show for a submission made under older ones (nothing stored changes)."""
+    ruleset = get_ruleset()
+    outcome = ruleset.evaluate(json.loads(row["answers"]))
+    stored = set(topic_ids(row["topics"]))
+    return {
+        "level_label": _level_label(outcome.level),
+        "level_changed": outcome.level != row["level"],
+        "topics": [(ruleset.topics[t].title, t not in stored) for t in outcome.topics],
+        "gone": [
+            ruleset.topics[t].title if t in ruleset.topics else t
+            for t in sorted(stored - set(outcome.topics))
+        ],
+    }
 
 
 @bp.get("/submissions/<reference>")

@@ -797,6 +797,24 @@ def submission_history(db: sqlite_utils.Database, submission_id: int) -> tuple[l
     return notes, changes
 
 
+def iter_answers(db: sqlite_utils.Database, *, chunk: int = 1000) -> Iterator[tuple[str, dict]]:
+    """Yield (reference, answers) for every submission, oldest first, in keyset pages (constant memory)."""
+    last = 0
+    while True:
+        rows = db.execute(
+            "SELECT id, reference, answers FROM submissions WHERE id > ? ORDER BY id LIMIT ?", [last, chunk]
+        ).fetchall()
+        if not rows:
+            return
+        for _, reference, answers in rows:
+            yield reference, json.loads(answers)
+        last = rows[-1][0]
+
+
+def count_submissions(db: sqlite_utils.Database) -> int:
+    return db.execute("SELECT count(*) FROM submissions").fetchone()[0]
+
+
 def notes_for(db: sqlite_utils.Database, submission_ids: list[int]) -> dict[int, list[dict]]:
     """Return the notes of these submissions (one export page), oldest first, keyed by submission id."""
     found: dict[int, list[dict]] = {}
@@ -903,6 +921,7 @@ class InboxQuery:
     urgent: bool = False
     levels: tuple[str, ...] = ()  # every level id, highest first: the urgent-first order
     statuses: tuple[str, ...] = ()  # several statuses at once (the "Needs attention" view); overrides status
+    not_ruleset_hash: str = ""  # only submissions made under another rule set than this one
 
 
 def inbox_page(
@@ -1034,6 +1053,9 @@ def _filters(query: InboxQuery, level: str, search: tuple[str, list] | None) -> 
     if query.date_to:
         where.append(f"{received} < ?")
         params.append(_day_after(query.date_to))
+    if query.not_ruleset_hash:
+        where.append("s.ruleset_hash != ?")
+        params.append(query.not_ruleset_hash)
     if search:
         where.append(search[0])
         params.extend(search[1])

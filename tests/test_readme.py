@@ -33,6 +33,11 @@ def test_the_worked_example_adds_a_question_and_a_rule_that_pass_the_checks(tmp_
     (rules / "rules.yaml").write_text((rules / "rules.yaml").read_text() + "\n" + textwrap.indent(rule, "  "))
     (rules / "cases.yaml").write_text((rules / "cases.yaml").read_text() + "\n" + textwrap.indent(case, "  "))
     report = check_rules_dir(rules)
+    assert [p.code for p in report.errors] == ["version_reused"], "step 4: the version must be raised"
+    text = (rules / "rules.yaml").read_text()
+    version = re.search(r'^version: "([^"]+)"', text, flags=re.M).group(1)
+    (rules / "rules.yaml").write_text(text.replace(f'version: "{version}"', f'version: "{version}.1"', 1))
+    report = check_rules_dir(rules)
     assert [str(p) for p in report.errors] == []
     assert report.cases == check_rules_dir(ROOT / "rules").cases + 1
 

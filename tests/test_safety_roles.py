@@ -274,7 +274,7 @@ def test_renaming_the_safety_topic_keeps_the_emergency_outcome(tmp_path):
     assert outcome.topics == ("red-flags",)
     assert ruleset.safety_topic.id == "red-flags"
     problems = check_rules_dir(folder).errors
-    assert problems and {p.code for p in problems} == {"protected_case_changed"}, (
+    assert problems and {p.code for p in problems} == {"protected_case_changed", "version_reused"}, (
         "the protected cases changed with the rename, so the check asks for approval"
     )
 
