@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -417,14 +418,21 @@ def bench_inbox(args) -> None:
     db.close()
 
 
-def peak_rss_mb(command: list[str], env: dict) -> float:
-    """Run a command in a fresh wrapper process and return its peak resident memory in MB."""
+def peak_rss_mb(command: list[str], env: dict, stdout: Path | None = None) -> float:
+    """Run a command in a fresh wrapper process and return its peak resident memory in MB (its own output
+    goes to `stdout` when given, else nowhere)."""
     wrapper = (
-        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
-        "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        "import resource, subprocess, sys; "
+        "out = open(sys.argv[1], 'wb') if sys.argv[1] else subprocess.DEVNULL; "
+        "subprocess.run(sys.argv[2:], check=True, stdout=out, stderr=subprocess.DEVNULL); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
     out = subprocess.run(
-        [sys.executable, "-c", wrapper, *command], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", wrapper, str(stdout or ""), *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return int(out.stdout.strip()) / 1024
 
@@ -455,6 +463,54 @@ def bench_export(args) -> None:
         "< 100 MB",
         peak < 100,
         f"{lines - 1:,} rows in {elapsed:.0f} s; idle app process {idle:.0f} MB",
+    )
+
+
+# --- rule-change impact over the stored submissions ------------------------------------------------
+
+
+def bench_diff(args) -> None:
+    """`screening rules diff` over every stored submission: time and peak memory (constant memory)."""
+    count = 100_000 if args.quick else 1_000_000
+    database = seeded_database(count)
+    env = {
+        **os.environ,
+        "SCREENING_DATABASE": database,
+        "SCREENING_SECRET_KEY": SECRET,
+        "SCREENING_ENV": "development",
+    }
+    screening = str(Path(sys.executable).parent / "screening")
+    idle = peak_rss_mb([screening, "db", "migrate"], env)
+    with tempfile.TemporaryDirectory() as tmp:
+        edited = Path(tmp) / "rules"
+        shutil.copytree(ROOT / "rules", edited)
+        text = (edited / "rules.yaml").read_text()
+        # A realistic edit: the stenosis card needs 3 months of pain instead of 6 weeks.
+        marker = (
+            "        - {question: duration, at_least: 6_to_12_weeks}\n"
+            + '    title: "A narrow space for the nerves"'
+        )
+        (edited / "rules.yaml").write_text(
+            text.replace(marker, marker.replace("6_to_12_weeks", "3_to_6_months"))
+        )
+        start = time.monotonic()
+        out = Path(tmp) / "report.json"
+        peak = peak_rss_mb(
+            [screening, "rules", "diff", "--from", str(ROOT / "rules"), "--to", str(edited), "--json"],
+            env,
+            stdout=out,
+        )
+        elapsed = time.monotonic() - start
+        result = json.loads(out.read_text())
+    report(
+        f"rules diff over {count:,} stored submissions: peak memory",
+        peak,
+        "MB",
+        idle,
+        "< 100 MB",
+        peak < 100,
+        f"{result['compared']:,} compared, {result['changed']:,} changed, in {elapsed:.0f} s "
+        f"({result['compared'] / elapsed:,.0f} per second); idle app process {idle:.0f} MB",
     )
 
 
@@ -507,6 +563,7 @@ FIGURES = {
     "page": bench_pages,
     "inbox": bench_inbox,
     "export": bench_export,
+    "diff": bench_diff,
     "load": bench_load,
 }
 
