@@ -40,7 +40,7 @@ def test_reasons_use_the_patients_own_words(ruleset):
     )
     fired = {f.rule.id: f for f in ruleset.evaluate(answers).fired}
     assert [r.text for r in fired["herniated-disc-leg-pain"].reasons] == [
-        "How long you have had pain: 3 months to 6 months",
+        "How long you have had pain: 3 months to less than 6 months",
         "Where the pain is: Mostly in my leg or legs",
         "What you have been told: A bulging or slipped disc (herniated disc)",
         "Treatments tried: Exercise with a therapist (physical therapy)",

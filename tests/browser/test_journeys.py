@@ -162,7 +162,7 @@ def test_back_reload_and_change_links_keep_the_answers(page, server):
     page.locator("label[for='duration-over_6_months']").click()
     press(page, "Save and go back to your answers")
     assert page.url.split("#")[0].endswith("/check")
-    assert "Longer than 6 months" in page.locator("main").inner_text()
+    assert "6 months or longer" in page.locator("main").inner_text()
 
 
 def test_the_whole_questionnaire_by_keyboard_alone(page, server):
