@@ -423,10 +423,16 @@ def _choice_check(name: str, value: str | None, allowed) -> str:
 )
 def export_command(path: Path, status, level, topic, date_from, date_to, for_spreadsheet: bool) -> None:
     """Write submissions to a CSV file: the same columns and filters as the inbox's download."""
-    from . import export, get_ruleset, review
+    from . import clinictime, export, get_ruleset, review
 
     ruleset = get_ruleset()
+    tz = clinictime.zone(current_app.config["TIMEZONE"])
+    since, before = clinictime.day_bounds(
+        date_from.date() if date_from else None, date_to.date() if date_to else None, tz
+    )
     query = store.InboxQuery(
+        since=since,
+        before=before,
         status=status or "",
         level=_choice_check("--level", level, {lv.id for lv in ruleset.levels}),
         topic=_choice_check("--topic", topic, set(ruleset.topics)),
@@ -441,7 +447,8 @@ def export_command(path: Path, status, level, topic, date_from, date_to, for_spr
         click.progressbar(length=total, label="Exporting") as bar,
     ):
         layout = "sheet" if for_spreadsheet else "machine"
-        for chunk in export.chunks(db, ruleset, query, layout=layout, progress=bar.update):
+        when = lambda timestamp: clinictime.show(timestamp, tz)  # noqa: E731
+        for chunk in export.chunks(db, ruleset, query, layout=layout, progress=bar.update, when=when):
             out.write(chunk)
     spreadsheet = ", for a spreadsheet" if for_spreadsheet else ""
     _cli_audit("export", f"{export.describe_filters(query)}{spreadsheet} to a file")

@@ -73,7 +73,20 @@ def from_environment(default_env: str = "production") -> dict:
         "CLINIC_NAME": clinic_name,
         "CLINIC_PHONE": clinic_phone,
         "TRUSTED_HOSTS": _trusted_hosts(env),
+        "TIMEZONE": _timezone(),
     }
+
+
+def _timezone() -> str:
+    """Return the clinic's IANA time zone name (reviewers see and filter times in it); default UTC."""
+    from .clinictime import zone
+
+    name = os.environ.get("SCREENING_TIMEZONE", "").strip() or "UTC"
+    try:
+        zone(name)
+    except ValueError as exc:
+        raise ConfigError(f"SCREENING_TIMEZONE: {exc}.") from None
+    return name
 
 
 HOST = re.compile(r"(\.?[A-Za-z0-9-]+)(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:]+\]")
@@ -146,6 +159,7 @@ def defaults() -> dict:
         "EMERGENCY_NUMBER": "911",
         "CLINIC_NAME": "",
         "CLINIC_PHONE": "",
+        "TIMEZONE": "UTC",
         "SCREENING_ENV": "production",
         "RULES_DIR": str(PROJECT_ROOT / "rules"),
         "DATABASE": str(PROJECT_ROOT / "instance" / "screening.db"),

@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -36,7 +37,7 @@ from wtforms import (
 from wtforms.fields import DateField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
-from . import auth, config, export, faults, get_db, get_ruleset, store, workflow
+from . import auth, clinictime, config, export, faults, get_db, get_ruleset, store, workflow
 from .forms import has_control_characters
 
 bp = Blueprint("review", __name__)
@@ -243,10 +244,15 @@ def _form_expired(exc):
     return render_template("review/form_expired.html"), 400
 
 
+def clinic_zone():
+    """Return the clinic's time zone (SCREENING_TIMEZONE), in which reviewers read and filter times."""
+    return clinictime.zone(current_app.config["TIMEZONE"])
+
+
 @bp.app_template_filter("utc")
-def _utc(timestamp: str, seconds: bool = False) -> str:
-    """Show a stored timestamp as '2026-11-22 13:45 UTC' (or with seconds)."""
-    return f"{timestamp[:10]} {timestamp[11 : 19 if seconds else 16]} UTC" if timestamp else ""
+def _clinic_time(timestamp: str, seconds: bool = False) -> str:
+    """Show a stored UTC timestamp in the clinic's time zone: '2026-11-22 07:45 CST' (or with seconds)."""
+    return clinictime.show(timestamp, clinic_zone(), seconds=seconds)
 
 
 @bp.app_template_filter("tel")
@@ -256,7 +262,7 @@ def _tel(phone: str) -> str:
 
 @bp.context_processor
 def _review_globals() -> dict:
-    return {"status_labels": STATUS_LABELS}
+    return {"status_labels": STATUS_LABELS, "clinic_zone_name": current_app.config["TIMEZONE"]}
 
 
 # Signing in and out
@@ -354,6 +360,8 @@ def inbox_query(form: InboxFilterForm) -> store.InboxQuery:
         topic=value("topic"),
         date_from=date_from.isoformat() if date_from else "",
         date_to=date_to.isoformat() if date_to else "",
+        since=clinictime.day_bounds(date_from or None, date_to or None, clinic_zone())[0],
+        before=clinictime.day_bounds(date_from or None, date_to or None, clinic_zone())[1],
         search=search,
         reference=term.upper(),
         urgent=value("order") == "urgent",
@@ -445,13 +453,16 @@ topic_ids = export.topic_ids
 
 @bp.get("/overview")
 def overview():
-    today = date.fromisoformat(store.now()[:10])
+    tz = clinic_zone()
+    today = clinictime.today(store.now(), tz)
     monday = today - timedelta(days=today.weekday())
-    weeks = [(monday - timedelta(weeks=11 - n)).isoformat() for n in range(12)]
+    mondays = [monday - timedelta(weeks=11 - n) for n in range(13)]
+    weeks = [day.isoformat() for day in mondays[:12]]
+    bounds = [clinictime.day_start(day, tz) for day in mondays]
     ruleset = get_ruleset()
     levels = [(level.id, level.label) for level in levels_by_rank(ruleset)]
     topics = _topic_choices()
-    by_level, by_topic = store.weekly_counts(get_db(), weeks, [i for i, _ in levels], [i for i, _ in topics])
+    by_level, by_topic = store.weekly_counts(get_db(), bounds, [i for i, _ in levels], [i for i, _ in topics])
     return render_template(
         "review/overview.html",
         hammered=_recent_hammering() if current_user.is_admin else [],
@@ -465,8 +476,7 @@ def overview():
 
 def _recent_hammering() -> list[dict]:
     """Return the "many failed sign-ins on one account" entries of the last day, for the admins."""
-    yesterday = (date.fromisoformat(store.now()[:10]) - timedelta(days=1)).isoformat()
-    query = store.AuditQuery(action="signin_hammered", date_from=yesterday)
+    query = store.AuditQuery(action="signin_hammered", since=store.shift(store.now(), days=-1))
     return store.audit_page(get_db(), query, limit=20)
 
 
@@ -716,12 +726,14 @@ def export_csv():
         detail=export.describe_filters(query) + (", for a spreadsheet" if layout == "sheet" else ""),
     )
     suffix = "-for-spreadsheet" if layout == "sheet" else ""
+    tz = clinic_zone()
     filename = f"submissions-{store.now()[:10]}{suffix}.csv"
     ruleset = get_ruleset()
 
     def chunks() -> Iterator[str]:
         # Flask closes the view's connection before streaming starts; this one lives while the body streams.
-        yield from export.chunks(get_db(), ruleset, query, layout=layout)
+        when = lambda timestamp: clinictime.show(timestamp, tz)  # noqa: E731
+        yield from export.chunks(get_db(), ruleset, query, layout=layout, when=when)
 
     return Response(
         stream_with_context(chunks()),
@@ -758,6 +770,8 @@ def audit():
         reference=value("reference").strip(),
         date_from=value("date_from").isoformat() if value("date_from") else "",
         date_to=value("date_to").isoformat() if value("date_to") else "",
+        since=clinictime.day_bounds(value("date_from") or None, value("date_to") or None, clinic_zone())[0],
+        before=clinictime.day_bounds(value("date_from") or None, value("date_to") or None, clinic_zone())[1],
     )
     after = _audit_cursor(request.args.get("after"))
     before = None if after else _audit_cursor(request.args.get("before"))

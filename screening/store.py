@@ -722,6 +722,8 @@ class AuditQuery:
     reference: str = ""
     date_from: str = ""
     date_to: str = ""
+    since: str = ""  # at or after this UTC instant (a clinic-local day's start); beats date_from
+    before: str = ""  # before this UTC instant; beats date_to
 
 
 def audit_page(
@@ -742,12 +744,13 @@ def audit_page(
         if value:
             where.append(f"{column} = ?")
             params.append(value)
-    if query.date_from:
+    lower, upper = _received_bounds(query)
+    if lower:
         where.append("at >= ?")
-        params.append(query.date_from)
-    if query.date_to:
+        params.append(lower)
+    if upper:
         where.append("at < ?")
-        params.append(_day_after(query.date_to))
+        params.append(upper)
     if cursor:
         where.append("(at, id) > (?, ?)" if newer else "(at, id) < (?, ?)")
         params.extend(cursor)
@@ -761,6 +764,13 @@ def audit_page(
         )
     )
     return rows[::-1] if newer else rows
+
+
+def _received_bounds(query) -> tuple[str, str]:
+    """Return the (inclusive, exclusive) bounds on the received time: instants, or UTC days."""
+    lower = query.since or query.date_from
+    upper = query.before or (_day_after(query.date_to) if query.date_to else "")
+    return lower, upper
 
 
 def _day_after(day: str) -> str:
@@ -922,6 +932,8 @@ class InboxQuery:
     levels: tuple[str, ...] = ()  # every level id, highest first: the urgent-first order
     statuses: tuple[str, ...] = ()  # several statuses at once (the "Needs attention" view); overrides status
     not_ruleset_hash: str = ""  # only submissions made under another rule set than this one
+    since: str = ""  # received at or after this UTC instant (a clinic-local day's start); beats date_from
+    before: str = ""  # received before this UTC instant; beats date_to
 
 
 def inbox_page(
@@ -1047,12 +1059,13 @@ def _filters(query: InboxQuery, level: str, search: tuple[str, list] | None) -> 
         if value:
             where.append(f"{table}.{column} = ?")
             params.append(value)
-    if query.date_from:
+    lower, upper = _received_bounds(query)
+    if lower:
         where.append(f"{received} >= ?")
-        params.append(query.date_from)
-    if query.date_to:
+        params.append(lower)
+    if upper:
         where.append(f"{received} < ?")
-        params.append(_day_after(query.date_to))
+        params.append(upper)
     if query.not_ruleset_hash:
         where.append("s.ruleset_hash != ?")
         params.append(query.not_ruleset_hash)
@@ -1110,13 +1123,13 @@ def status_counts(db: sqlite_utils.Database) -> dict[str, int]:
 
 
 def weekly_counts(
-    db: sqlite_utils.Database, weeks: list[str], levels: list[str], topics: list[str]
+    db: sqlite_utils.Database, bounds: list[str], levels: list[str], topics: list[str]
 ) -> tuple[dict, dict]:
-    """Return {level: [count per week]} and {topic: [count per week]} for weeks starting on the given days.
+    """Return {level: [count per week]} and {topic: [count per week]} for the weeks between `bounds`
+    (n + 1 UTC instants or days: each week's start, then the last week's end).
 
     Each count reads one range of a covering index, so the cost grows with the weeks shown, not the table.
     """
-    bounds = [*weeks, (date.fromisoformat(weeks[-1]) + timedelta(days=7)).isoformat()]
     by_level = {
         level: [
             db.execute(
