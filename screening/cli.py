@@ -407,6 +407,49 @@ def _choice_check(name: str, value: str | None, allowed) -> str:
     return value or ""
 
 
+@cli.command("notify")
+@click.option("--once", is_flag=True, help="Deliver what is due, then exit (for cron).")
+@click.option(
+    "--every", type=click.IntRange(5, 3600), default=30, show_default=True, help="Seconds between rounds."
+)
+def notify_command(once: bool, every: int) -> None:
+    """Deliver alert emails from the outbox: urgent ones at once, the daily digest at its hour."""
+    import signal
+    import socket
+    import time
+
+    from . import clinictime, notify
+
+    config = current_app.config
+    if not config["SMTP_URL"] and config["SCREENING_ENV"] != "development":
+        raise click.ClickException("SCREENING_SMTP_URL is not set: there is no mail server to deliver to.")
+    if not config["BASE_URL"]:
+        raise click.ClickException(
+            "SCREENING_BASE_URL is not set: alerts need a link to the reviewers' pages."
+        )
+    settings = notify.Settings(
+        base_url=config["BASE_URL"],
+        mail_from=config["MAIL_FROM"],
+        smtp_url=config["SMTP_URL"],
+        mail_dir=Path(config["DATABASE"]).parent / "mail",
+        timezone=clinictime.zone(config["TIMEZONE"]),
+        digest_hour=config["DIGEST_HOUR"],
+    )
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    while True:
+        counts = notify.deliver_due(_db(), settings, worker=worker)
+        if any(counts.values()):
+            click.echo(", ".join(f"{name} {count}" for name, count in counts.items()))
+        if once or stopping:
+            return
+        for _ in range(every):
+            if stopping:
+                return
+            time.sleep(1)
+
+
 @cli.command("export")
 @click.option(
     "--csv", "path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write."

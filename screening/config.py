@@ -74,6 +74,33 @@ def from_environment(default_env: str = "production") -> dict:
         "CLINIC_PHONE": clinic_phone,
         "TRUSTED_HOSTS": _trusted_hosts(env),
         "TIMEZONE": _timezone(),
+        **_alert_settings(env),
+    }
+
+
+def _alert_settings(env: str) -> dict:
+    """Return the mail settings for alerts (all optional; without an SMTP URL, development keeps mail
+    in instance/mail/ and production's `screening notify` refuses to run)."""
+    from .notify import check_smtp_url
+
+    smtp = os.environ.get("SCREENING_SMTP_URL", "").strip()
+    if smtp:
+        try:
+            check_smtp_url(smtp)
+        except ValueError as exc:
+            raise ConfigError(f"SCREENING_SMTP_URL: {exc}.") from None
+    base = os.environ.get("SCREENING_BASE_URL", "").strip() or (
+        "http://127.0.0.1:5000" if env == "development" else ""
+    )
+    if base and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[^\s]*)?", base):
+        raise ConfigError(
+            f"SCREENING_BASE_URL: expected an address like https://clinic.example.org, found {base!r}."
+        )
+    return {
+        "SMTP_URL": smtp,
+        "MAIL_FROM": os.environ.get("SCREENING_MAIL_FROM", "").strip() or "screening@localhost",
+        "BASE_URL": base,
+        "DIGEST_HOUR": _int("SCREENING_DIGEST_HOUR", 8, 0, 23),
     }
 
 
@@ -160,6 +187,10 @@ def defaults() -> dict:
         "CLINIC_NAME": "",
         "CLINIC_PHONE": "",
         "TIMEZONE": "UTC",
+        "SMTP_URL": "",
+        "MAIL_FROM": "screening@localhost",
+        "BASE_URL": "http://127.0.0.1:5000",
+        "DIGEST_HOUR": 8,
         "SCREENING_ENV": "production",
         "RULES_DIR": str(PROJECT_ROOT / "rules"),
         "DATABASE": str(PROJECT_ROOT / "instance" / "screening.db"),

@@ -448,11 +448,22 @@ def _store_submission(draft: dict, outcome, form: SendForm):
             "email": form.email.data or "",
             "phone": form.phone.data or "",
             "contact_method": form.contact_method.data,
+            "alert": _alert_for(outcome),
         },
         draft_token=draft["token"],
     )
     _remember_sent(reference)
     return _forget_draft(redirect(url_for("patient.done")))
+
+
+def _alert_for(outcome) -> dict:
+    """Urgent submissions alert reviewers at once; the others wait for the daily digest."""
+    from . import clinictime, notify
+
+    if get_ruleset().is_urgent(outcome):
+        return {"kind": "urgent", "due": store.now()}
+    tz = clinictime.zone(current_app.config["TIMEZONE"])
+    return {"kind": "digest", "due": notify.next_digest(store.now(), tz, current_app.config["DIGEST_HOUR"])}
 
 
 def _remember_sent(reference: str) -> None:

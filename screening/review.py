@@ -299,6 +299,27 @@ def change_password():
     return render_template("review/password.html", form=form, min_length=auth.MIN_PASSWORD_LENGTH), status
 
 
+class AlertsForm(FlaskForm):
+    urgent = BooleanField("Email me at once about each urgent submission")
+    digest = BooleanField("Email me a daily digest of the other new submissions")
+
+
+@bp.route("/account/alerts", methods=["GET", "POST"])
+def alerts():
+    """Each reviewer chooses their alerts; the mails never hold health data."""
+    db = get_db()
+    row = store.get_reviewer(db, current_user.id)
+    form = AlertsForm()
+    if form.validate_on_submit():
+        store.set_alert_choices(db, current_user.id, urgent=form.urgent.data, digest=form.digest.data)
+        flash("Your alert choices are saved.")
+        return redirect(url_for("review.alerts"), code=303)
+    if request.method == "GET":
+        form.urgent.data, form.digest.data = bool(row["alert_urgent"]), bool(row["alert_digest"])
+    hour = f"{current_app.config['DIGEST_HOUR']:02d}:00"
+    return render_template("review/alerts.html", form=form, hour=hour), 400 if form.errors else 200
+
+
 @bp.post("/sign-out")
 def sign_out():
     auth.sign_out()
@@ -466,6 +487,7 @@ def overview():
     return render_template(
         "review/overview.html",
         hammered=_recent_hammering() if current_user.is_admin else [],
+        failed_alerts=store.failed_alerts(get_db(), store.shift(store.now(), days=-7)),
         weeks=weeks,
         level_chart=stacked_chart(weeks, [(i, label, by_level[i]) for i, label in levels]),
         topic_charts=[small_chart(weeks, label, by_topic[i]) for i, label in topics],

@@ -331,6 +331,10 @@ def insert_submission(
                 )
                 if draft_token:
                     db.conn.execute("DELETE FROM drafts WHERE token = ?", [draft_token])
+                if submission.get("alert"):
+                    _queue_alerts(
+                        db, cursor.lastrowid, reference, submission["level"], submission["alert"], at
+                    )
             return reference, True
         except sqlite3.IntegrityError as exc:
             if "reference" not in str(exc):
@@ -1154,6 +1158,114 @@ def weekly_counts(
 
 
 # Bulk data: seeding, retention and backup.
+
+# Alerts: an outbox row per reviewer who wants to hear, written with the submission itself.
+
+
+@migrations()
+def m005_alerts_outbox(db: sqlite_utils.Database) -> None:
+    """Each reviewer's alert choices, and the outbox `screening notify` delivers from."""
+    db.execute("ALTER TABLE reviewers ADD COLUMN alert_urgent INTEGER NOT NULL DEFAULT 1")
+    db.execute("ALTER TABLE reviewers ADD COLUMN alert_digest INTEGER NOT NULL DEFAULT 1")
+    db.execute(
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            reviewer_id INTEGER NOT NULL REFERENCES reviewers(id),
+            submission_id INTEGER REFERENCES submissions(id) ON DELETE SET NULL,
+            reference TEXT NOT NULL,
+            level TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('urgent', 'digest')),
+            created TEXT NOT NULL,
+            due TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            claimed_by TEXT,
+            claimed_until TEXT,
+            sent TEXT,
+            failed TEXT,
+            last_error TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX outbox_due ON outbox (due) WHERE sent IS NULL AND failed IS NULL")
+
+
+def _queue_alerts(db, submission_id: int, reference: str, level: str, alert: dict, at: str) -> None:
+    """Queue one alert per active reviewer who asked for this kind (inside the submission's transaction)."""
+    column = "alert_urgent" if alert["kind"] == "urgent" else "alert_digest"
+    db.conn.execute(
+        "INSERT INTO outbox (reviewer_id, submission_id, reference, level, kind, created, due) "  # noqa: S608
+        f"SELECT id, ?, ?, ?, ?, ?, ? FROM reviewers WHERE active = 1 AND {column} = 1",
+        [submission_id, reference, level, alert["kind"], at, alert["due"]],
+    )
+
+
+def set_alert_choices(db: sqlite_utils.Database, reviewer_id: int, *, urgent: bool, digest: bool) -> None:
+    _write(
+        db,
+        "UPDATE reviewers SET alert_urgent = ?, alert_digest = ?, updated = ? WHERE id = ?",
+        [int(urgent), int(digest), now(), reviewer_id],
+    )
+
+
+def claim_alerts(db: sqlite_utils.Database, worker: str, at: str, lease_seconds: int = 120) -> list[dict]:
+    """Claim the alerts that are due for this worker, with a lease; two workers never claim the same one."""
+    until = shift(at, seconds=lease_seconds)
+    with _immediate(db):
+        db.conn.execute(
+            "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN (SELECT id FROM outbox "
+            "WHERE sent IS NULL AND failed IS NULL AND due <= ? "
+            "AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due LIMIT 200)",
+            [worker, until, at, at],
+        )
+        return list(
+            _rows(
+                db,
+                "SELECT o.*, r.email, r.active FROM outbox o JOIN reviewers r ON r.id = o.reviewer_id "
+                "WHERE o.claimed_by = ? AND o.claimed_until = ? AND o.sent IS NULL ORDER BY o.id",
+                [worker, until],
+            )
+        )
+
+
+def mark_alerts_sent(db: sqlite_utils.Database, ids: list[int], at: str) -> None:
+    with _immediate(db):
+        db.conn.executemany(
+            "UPDATE outbox SET sent = ?, claimed_until = NULL WHERE id = ?", [(at, i) for i in ids]
+        )
+
+
+def retry_alerts_later(
+    db: sqlite_utils.Database, ids: list[int], error: str, at: str, give_up_before: str
+) -> int:
+    """Put failed alerts back with a growing wait; give up on those older than `give_up_before`.
+    Return how many were given up."""
+    with _immediate(db):
+        given_up = 0
+        for alert_id in ids:
+            row = db.conn.execute("SELECT attempts, created FROM outbox WHERE id = ?", [alert_id]).fetchone()
+            attempts, created = row[0] + 1, row[1]
+            if created < give_up_before:
+                db.conn.execute(
+                    "UPDATE outbox SET attempts = ?, failed = ?, last_error = ?, claimed_until = NULL "
+                    "WHERE id = ?",
+                    [attempts, at, error[:300], alert_id],
+                )
+                given_up += 1
+            else:
+                wait = min(60 * 2 ** (attempts - 1), 3600)
+                db.conn.execute(
+                    "UPDATE outbox SET attempts = ?, due = ?, last_error = ?, claimed_until = NULL "
+                    "WHERE id = ?",
+                    [attempts, shift(at, seconds=wait), error[:300], alert_id],
+                )
+    return given_up
+
+
+def failed_alerts(db: sqlite_utils.Database, since: str) -> int:
+    return db.execute(
+        "SELECT count(*) FROM outbox WHERE failed IS NOT NULL AND failed >= ?", [since]
+    ).fetchone()[0]
+
 
 SUBMISSION_COLUMNS = (
     "reference",

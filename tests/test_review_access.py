@@ -17,6 +17,7 @@ ACCESS = {
     "review.add_note": "reviewer",
     "review.export_csv": "reviewer",
     "review.change_password": "reviewer",
+    "review.alerts": "reviewer",
     "review.audit": "admin",
     "review.reviewers": "admin",
     "review.disable_reviewer": "admin",
