@@ -514,6 +514,37 @@ def bench_diff(args) -> None:
     )
 
 
+def bench_fhir_export(args) -> None:
+    """`screening export --fhir` of every stored submission: peak memory (constant memory)."""
+    count = 100_000 if args.quick else 1_000_000
+    database = seeded_database(count)
+    env = {
+        **os.environ,
+        "SCREENING_DATABASE": database,
+        "SCREENING_SECRET_KEY": SECRET,
+        "SCREENING_ENV": "development",
+    }
+    screening = str(Path(sys.executable).parent / "screening")
+    idle = peak_rss_mb([screening, "db", "migrate"], env)
+    with tempfile.TemporaryDirectory() as tmp:
+        target = f"{tmp}/export.ndjson"
+        start = time.monotonic()
+        peak = peak_rss_mb([screening, "export", "--fhir", target], env)
+        elapsed = time.monotonic() - start
+        size = os.path.getsize(target) / 1e6
+        with open(target, "rb") as f:
+            lines = sum(1 for _ in f)
+    report(
+        f"FHIR NDJSON export of {count:,}: peak memory",
+        peak,
+        "MB",
+        idle,
+        "< 100 MB",
+        peak < 100,
+        f"{lines:,} resources ({size:,.0f} MB) in {elapsed:.0f} s; idle app process {idle:.0f} MB",
+    )
+
+
 # --- 50 concurrent clients --------------------------------------------------------------------------
 
 
@@ -564,6 +595,7 @@ FIGURES = {
     "inbox": bench_inbox,
     "export": bench_export,
     "diff": bench_diff,
+    "fhir_export": bench_fhir_export,
     "load": bench_load,
 }
 

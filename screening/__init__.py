@@ -70,11 +70,13 @@ def _prepare_database(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import auth, patient, review
+    from . import api, auth, patient, review
 
     app.register_blueprint(patient.bp)
     auth.init_app(app)
     app.register_blueprint(review.bp, url_prefix="/review")
+    csrf.exempt(api.bp)  # read-only, bearer tokens, no cookies: nothing for a forged form to do
+    app.register_blueprint(api.bp, url_prefix="/fhir")
     app.add_url_rule("/healthz", "healthz", _healthz)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -407,6 +408,70 @@ def _choice_check(name: str, value: str | None, allowed) -> str:
     return value or ""
 
 
+def _export_fhir(db, ruleset, query, target: Path, total: int) -> None:
+    """Write NDJSON, one resource a line, a keyset page of submissions at a time (constant memory)."""
+    from . import fhir
+
+    systems = fhir.Systems(current_app.config["BASE_URL"] or "http://127.0.0.1:5000")
+    with (
+        open(target, "w", encoding="utf-8") as out,
+        click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar,
+    ):
+        out.write(json.dumps(fhir.questionnaire(ruleset, systems), separators=(",", ":")) + "\n")
+        for rows in store.iter_inbox(db, query, full=True):
+            for row in rows:
+                for resource in fhir.resources_for(row, ruleset, systems):
+                    out.write(json.dumps(resource, separators=(",", ":")) + "\n")
+            bar.update(len(rows))
+
+
+@cli.group("api-token")
+def api_token_group() -> None:
+    """Bearer tokens for the clinic's integration engine (the read-only FHIR API at /fhir)."""
+
+
+@api_token_group.command("add")
+@click.argument("name")
+def api_token_add(name: str) -> None:
+    """Create a token named NAME; print it once, as the last line (only its hash is kept)."""
+    import secrets
+
+    from .api import token_hash
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}", name):
+        raise click.ClickException(
+            "NAME: use letters, digits, spaces, dots, dashes and underscores (up to 63)."
+        )
+    token = secrets.token_urlsafe(32)
+    try:
+        store.add_api_token(_db(), name, token_hash(token))
+    except store.DuplicateToken:
+        raise click.ClickException(
+            f"a token named {name!r} exists already; revoke it or choose another name."
+        ) from None
+    store.record_audit(_db(), "api_token_add", detail=f"{name} (command line)")
+    click.echo(f"Token {name!r} created. It is shown once; store it in the integration engine now:")
+    click.echo(token)
+
+
+@api_token_group.command("list")
+def api_token_list() -> None:
+    """List the tokens by name, with when each was created or revoked (never the tokens)."""
+    for row in store.list_api_tokens(_db()):
+        state = f"revoked {row['revoked'][:16]}" if row["revoked"] else "active"
+        click.echo(f"{row['name']}\tcreated {row['created'][:16]}\t{state}")
+
+
+@api_token_group.command("revoke")
+@click.argument("name")
+def api_token_revoke(name: str) -> None:
+    """Revoke the token named NAME at once."""
+    if not store.revoke_api_token(_db(), name):
+        raise click.ClickException(f"no active token named {name!r}.")
+    store.record_audit(_db(), "api_token_revoke", detail=f"{name} (command line)")
+    click.echo(f"Token {name!r} revoked.")
+
+
 @cli.command("notify")
 @click.option("--once", is_flag=True, help="Deliver what is due, then exit (for cron).")
 @click.option(
@@ -451,8 +516,13 @@ def notify_command(once: bool, every: int) -> None:
 
 
 @cli.command("export")
+@click.option("--csv", "path", type=click.Path(dir_okay=False, path_type=Path), help="CSV file to write.")
 @click.option(
-    "--csv", "path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write."
+    "--fhir",
+    "fhir_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="NDJSON file of FHIR R4 resources to write: the Questionnaire, then each submission's Patient, "
+    "QuestionnaireResponse and Observation.",
 )
 @click.option("--status", type=click.Choice(store.STATUSES), help="Only this status.")
 @click.option("--level", help="Only this level (a level id from rules.yaml).")
@@ -464,10 +534,13 @@ def notify_command(once: bool, every: int) -> None:
     is_flag=True,
     help="The words the screens show (labels, titles, 'Not asked'), readable times and the notes.",
 )
-def export_command(path: Path, status, level, topic, date_from, date_to, for_spreadsheet: bool) -> None:
-    """Write submissions to a CSV file: the same columns and filters as the inbox's download."""
+def export_command(path, fhir_path, status, level, topic, date_from, date_to, for_spreadsheet: bool) -> None:
+    """Write submissions to a CSV file (the same columns and filters as the inbox's download), or as
+    FHIR R4 NDJSON for the clinic's record system."""
     from . import clinictime, export, get_ruleset, review
 
+    if bool(path) == bool(fhir_path):
+        raise click.UsageError("Give one of --csv PATH or --fhir PATH.")
     ruleset = get_ruleset()
     tz = clinictime.zone(current_app.config["TIMEZONE"])
     since, before = clinictime.day_bounds(
@@ -485,6 +558,11 @@ def export_command(path: Path, status, level, topic, date_from, date_to, for_spr
     )
     db = _db()
     total = store.inbox_count(db, query)
+    if fhir_path:
+        _export_fhir(db, ruleset, query, fhir_path, total)
+        _cli_audit("export", f"{export.describe_filters(query)} as FHIR NDJSON to a file")
+        click.echo(f"Wrote {total:,} submissions (and the Questionnaire) to {fhir_path}.")
+        return
     with (
         open(path, "w", newline="", encoding="utf-8") as out,
         click.progressbar(length=total, label="Exporting") as bar,

@@ -1104,10 +1104,14 @@ def _ordered(
     return rows[::-1] if newer else rows
 
 
-def iter_inbox(db: sqlite_utils.Database, query: InboxQuery, *, chunk: int = 1000) -> Iterator[list[dict]]:
-    """Yield every submission the query matches, whole rows, in chunks of keyset pages (constant memory)."""
+def iter_inbox(
+    db: sqlite_utils.Database, query: InboxQuery, *, chunk: int = 1000, full: bool = False
+) -> Iterator[list[dict]]:
+    """Yield every submission the query matches, in chunks of keyset pages (constant memory)."""
     cursor = None
     columns = (*INBOX_COLUMNS, "answers", "ruleset_version", "email", "phone", "contact_method")
+    if full:
+        columns = (*columns, "ruleset_hash")
     while True:
         rows = inbox_page(db, query, cursor=cursor, limit=chunk, columns=columns)
         if not rows:
@@ -1265,6 +1269,79 @@ def failed_alerts(db: sqlite_utils.Database, since: str) -> int:
     return db.execute(
         "SELECT count(*) FROM outbox WHERE failed IS NOT NULL AND failed >= ?", [since]
     ).fetchone()[0]
+
+
+# API tokens for the clinic's integration engine (FHIR), stored as SHA-256 hashes.
+
+
+@migrations()
+def m006_api_tokens(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            token_hash TEXT NOT NULL UNIQUE,
+            created TEXT NOT NULL,
+            revoked TEXT
+        )"""
+    )
+
+
+class DuplicateToken(Exception):
+    """A token with this name exists (revoked or not)."""
+
+
+def add_api_token(db: sqlite_utils.Database, name: str, token_hash: str) -> None:
+    try:
+        _write(
+            db,
+            "INSERT INTO api_tokens (name, token_hash, created) VALUES (?, ?, ?)",
+            [name, token_hash, now()],
+        )
+    except sqlite3.IntegrityError:
+        raise DuplicateToken(name) from None
+
+
+def api_token(db: sqlite_utils.Database, token_hash: str) -> dict | None:
+    """Return the live (not revoked) token with this hash, or None."""
+    return _one(db, "SELECT * FROM api_tokens WHERE token_hash = ? AND revoked IS NULL", [token_hash])
+
+
+def list_api_tokens(db: sqlite_utils.Database) -> list[dict]:
+    return list(_rows(db, "SELECT name, created, revoked FROM api_tokens ORDER BY name"))
+
+
+def revoke_api_token(db: sqlite_utils.Database, name: str) -> bool:
+    cursor = _write(db, "UPDATE api_tokens SET revoked = ? WHERE name = ? AND revoked IS NULL", [now(), name])
+    return cursor.rowcount == 1
+
+
+def fhir_page(
+    db: sqlite_utils.Database,
+    *,
+    reference: str = "",
+    updated_op: str = "",
+    updated: str = "",
+    after: tuple[str, int] | None = None,
+    limit: int = 20,
+) -> list[dict]:
+    """Return submissions oldest first (received, id), for the FHIR search's keyset pages."""
+    where, params = [], []
+    if reference:
+        where.append("reference = ?")
+        params.append(reference)
+    if updated_op:
+        where.append(f"received {'>=' if updated_op == 'ge' else '>'} ?")
+        params.append(updated)
+    if after:
+        where.append("(received, id) > (?, ?)")
+        params.extend(after)
+    sql = (
+        f"SELECT * FROM submissions WHERE {' AND '.join(where) or '1'} "  # noqa: S608 (fixed clauses only)
+        "ORDER BY received, id LIMIT ?"
+    )
+    return list(_rows(db, sql, [*params, limit]))
 
 
 SUBMISSION_COLUMNS = (
