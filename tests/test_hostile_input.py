@@ -117,12 +117,19 @@ JUNK = st.one_of(
          "2026-11-01T00:00:00.000000+00:00~²", "urgent~2026-11-01T00:00:00+00:00~1", "\r\nX: y"]
     ),
 )  # fmt: skip
-STORED = ("submissions", "notes", "status_changes", "reviewers", "drafts")
+STORED = ("submissions", "notes", "status_changes", "reviewers", "drafts", "outbox", "api_tokens")
 
 
 def routes(app) -> list[tuple[str, str]]:
     adapter = app.url_map.bind("localhost")
-    samples = {"reference": "BP-T001", "reviewer_id": 1, "step_id": "about", "filename": "site.css"}
+    samples = {
+        "reference": "BP-T001",
+        "reviewer_id": 1,
+        "step_id": "about",
+        "filename": "site.css",
+        "resource_id": "back-pain-screening",
+        "anything": "Patient",
+    }
     found = []
     for rule in app.url_map.iter_rules():
         url = adapter.build(rule.endpoint, {a: samples[a] for a in rule.arguments})
