@@ -27,6 +27,7 @@ from . import store
 
 log = logging.getLogger("screening.notify")
 GIVE_UP_AFTER = timedelta(days=1)
+AT_ONCE, DIGEST = "urgent", "digest"  # the outbox's kinds: sent at once, or in the daily digest
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def messages(rows: list[dict], settings: Settings) -> list[tuple[list[int], Emai
     mails = []
     digests: dict[str, list[dict]] = {}
     for row in rows:
-        if row["kind"] == "urgent":
+        if row["kind"] == AT_ONCE:
             body = (
                 "A new urgent submission is waiting in the reviewers' inbox.\n\n"
                 f"Level: {row['level']}\nReference: {row['reference']}\n"

@@ -461,9 +461,12 @@ def _alert_for(outcome) -> dict:
     from . import clinictime, notify
 
     if get_ruleset().is_urgent(outcome):
-        return {"kind": "urgent", "due": store.now()}
+        return {"kind": notify.AT_ONCE, "due": store.now()}
     tz = clinictime.zone(current_app.config["TIMEZONE"])
-    return {"kind": "digest", "due": notify.next_digest(store.now(), tz, current_app.config["DIGEST_HOUR"])}
+    return {
+        "kind": notify.DIGEST,
+        "due": notify.next_digest(store.now(), tz, current_app.config["DIGEST_HOUR"]),
+    }
 
 
 def _remember_sent(reference: str) -> None:

@@ -1195,7 +1195,7 @@ def m005_alerts_outbox(db: sqlite_utils.Database) -> None:
 
 def _queue_alerts(db, submission_id: int, reference: str, level: str, alert: dict, at: str) -> None:
     """Queue one alert per active reviewer who asked for this kind (inside the submission's transaction)."""
-    column = "alert_urgent" if alert["kind"] == "urgent" else "alert_digest"
+    column = "alert_digest" if alert["kind"] == "digest" else "alert_urgent"
     db.conn.execute(
         "INSERT INTO outbox (reviewer_id, submission_id, reference, level, kind, created, due) "  # noqa: S608
         f"SELECT id, ?, ?, ?, ?, ?, ? FROM reviewers WHERE active = 1 AND {column} = 1",
