@@ -28,6 +28,13 @@ def cli() -> None:
     """Screen back pain against the clinic's rule set; run the app; manage its data."""
 
 
+@cli.command("settings")
+def settings_command() -> None:
+    """Print every SCREENING_* setting with the value in force (secrets hidden) and what it does."""
+    for name, shown, help_text in config.in_force(current_app.config):
+        click.echo(f"{name}={shown}\n    {help_text}")
+
+
 @cli.group("db")
 def db_group() -> None:
     """Create, upgrade and inspect the database."""
@@ -49,7 +56,7 @@ def db_migrate() -> None:
 
 
 def _default_rules_dir() -> str:
-    return os.environ.get("SCREENING_RULES_DIR") or str(config.PROJECT_ROOT / "rules")
+    return config.value("SCREENING_RULES_DIR")
 
 
 RULES_DIR_OPTION = click.option(

@@ -1,32 +1,271 @@
-"""Read the app's settings from the environment, check them once, and explain a bad one."""
+"""Read the app's settings from the environment, check them once, and explain a bad one.
+
+Every SCREENING_* setting is declared once, in SETTINGS: its name, the app config key it fills, its
+default, the parser that checks it, and a line of help. `screening settings` prints the table with the
+values in force (secrets hidden), and the README test reads it.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = PROJECT_ROOT / "instance"
 
 ENVIRONMENTS = ("production", "development")
+PHONE_CHARACTERS = set("0123456789 +-().")
+HOST = re.compile(r"(\.?[A-Za-z0-9-]+)(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:]+\]")
 
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable and the fix."""
 
 
-def _int(name: str, default: int, low: int, high: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: expected a whole number, found {raw!r}.") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name}: expected a number from {low} to {high}, found {value}.")
-    return value
+@dataclass(frozen=True)
+class Setting:
+    """One SCREENING_* variable: where it goes, its default, how it is checked, and what it means.
+
+    `parse(raw, env)` gets the variable's text ("" when unset) and the environment name, and returns
+    the value or raises ValueError with what was expected.
+    """
+
+    name: str
+    key: str
+    default: object
+    parse: Callable[[str, str], object]
+    help: str
+    secret: bool = False
+
+
+def _whole(low: int, high: int, default: int) -> Callable[[str, str], int]:
+    def parse(raw: str, env: str) -> int:
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"expected a whole number, found {raw!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected a number from {low} to {high}, found {value}")
+        return value
+
+    return parse
+
+
+def _env(raw: str, env: str) -> str:
+    return env
+
+
+def _secret(raw: str, env: str) -> str:
+    if not raw:
+        if env == "production":
+            raise ValueError(
+                "not set. Production needs a long random secret, for example the output of: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return _dev_secret(INSTANCE)
+    if len(raw) < 16:
+        raise ValueError("too short; use at least 16 random characters")
+    return raw
+
+
+def _path_or(default: Path) -> Callable[[str, str], str]:
+    return lambda raw, env: raw or str(default)
+
+
+def _emergency_number(raw: str, env: str) -> str:
+    number = raw.strip() or "911"
+    if not all(ch.isdigit() or ch in " -+" for ch in number):
+        raise ValueError(f"expected digits, found {number!r}")
+    return number
+
+
+def _clinic_name(raw: str, env: str) -> str:
+    name = " ".join(raw.split())
+    if len(name) > 100 or any(not ch.isprintable() for ch in name):
+        raise ValueError(f"expected a name of up to 100 characters, found {name!r}")
+    return name
+
+
+def _clinic_phone(raw: str, env: str) -> str:
+    phone = " ".join(raw.split())
+    digits = sum(ch.isdigit() for ch in phone)
+    if phone and (not set(phone) <= PHONE_CHARACTERS or not 3 <= digits <= 20):
+        raise ValueError(f"expected a phone number of digits, spaces and + - ( ) ., found {phone!r}")
+    return phone
+
+
+def _trusted_hosts(raw: str, env: str) -> list[str] | None:
+    """Werkzeug builds redirects from the Host header, so a host the clinic does not own is refused.
+    Development trusts this machine's own names unless told otherwise."""
+    if not raw.strip():
+        return ["localhost", "127.0.0.1", "[::1]"] if env == "development" else None
+    hosts = [host.strip() for host in raw.split(",") if host.strip()]
+    for host in hosts:
+        if not HOST.fullmatch(host):
+            raise ValueError(
+                "expected host names separated by commas (like clinic.example.org,.clinic.example.org), "
+                f"found {host!r}"
+            )
+    return hosts
+
+
+def _timezone(raw: str, env: str) -> str:
+    from .clinictime import zone
+
+    name = raw.strip() or "UTC"
+    zone(name)  # raises ValueError with the expected form
+    return name
+
+
+def _smtp_url(raw: str, env: str) -> str:
+    from .notify import check_smtp_url
+
+    return check_smtp_url(raw.strip()) if raw.strip() else ""
+
+
+def _base_url(raw: str, env: str) -> str:
+    base = raw.strip() or ("http://127.0.0.1:5000" if env == "development" else "")
+    if base and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?(/\S*)?", base):
+        raise ValueError(f"expected an address like https://clinic.example.org, found {base!r}")
+    return base
+
+
+def _text_or(default: str) -> Callable[[str, str], str]:
+    return lambda raw, env: raw.strip() or default
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "SCREENING_ENV",
+        "SCREENING_ENV",
+        "production",
+        _env,
+        "production (secret key needed, cookies over HTTPS only) or development",
+    ),
+    Setting(
+        "SCREENING_SECRET_KEY",
+        "SECRET_KEY",
+        "",
+        _secret,
+        "signs session cookies and form tokens; development keeps one in instance/dev-secret-key",
+        secret=True,
+    ),
+    Setting(
+        "SCREENING_DATABASE",
+        "DATABASE",
+        str(INSTANCE / "screening.db"),
+        _path_or(INSTANCE / "screening.db"),
+        "the SQLite file",
+    ),
+    Setting(
+        "SCREENING_RULES_DIR",
+        "RULES_DIR",
+        str(PROJECT_ROOT / "rules"),
+        _path_or(PROJECT_ROOT / "rules"),
+        "the folder with the rule files",
+    ),
+    Setting(
+        "SCREENING_EMERGENCY_NUMBER",
+        "EMERGENCY_NUMBER",
+        "911",
+        _emergency_number,
+        "the number the emergency page tells people to call",
+    ),
+    Setting(
+        "SCREENING_DRAFT_TTL_HOURS",
+        "DRAFT_TTL_HOURS",
+        24,
+        _whole(1, 24 * 30, 24),
+        "how long unsent answers are kept",
+    ),
+    Setting(
+        "SCREENING_SESSION_IDLE_MINUTES",
+        "SESSION_IDLE_MINUTES",
+        30,
+        _whole(1, 24 * 60, 30),
+        "reviewers are signed out after this long idle",
+    ),
+    Setting(
+        "SCREENING_SESSION_MAX_HOURS",
+        "SESSION_MAX_HOURS",
+        12,
+        _whole(1, 7 * 24, 12),
+        "reviewers are signed out this long after signing in",
+    ),
+    Setting(
+        "SCREENING_RETENTION_DAYS",
+        "RETENTION_DAYS",
+        365,
+        _whole(1, 365 * 30, 365),
+        "the default age for screening purge",
+    ),
+    Setting(
+        "SCREENING_REPLY_DAYS",
+        "REPLY_DAYS",
+        2,
+        _whole(0, 30, 2),
+        "the reply time the send and done pages promise (0: none)",
+    ),
+    Setting(
+        "SCREENING_CLINIC_NAME", "CLINIC_NAME", "", _clinic_name, "the clinic's name on the patient pages"
+    ),
+    Setting(
+        "SCREENING_CLINIC_PHONE",
+        "CLINIC_PHONE",
+        "",
+        _clinic_phone,
+        "the clinic's phone number on the patient pages",
+    ),
+    Setting(
+        "SCREENING_TRUSTED_HOSTS",
+        "TRUSTED_HOSTS",
+        None,
+        _trusted_hosts,
+        "host names the site answers to, separated by commas",
+    ),
+    Setting(
+        "SCREENING_TIMEZONE",
+        "TIMEZONE",
+        "UTC",
+        _timezone,
+        "the clinic's IANA time zone for the reviewer pages",
+    ),
+    Setting(
+        "SCREENING_SMTP_URL",
+        "SMTP_URL",
+        "",
+        _smtp_url,
+        "the mail server for alerts (smtp:// or smtps://)",
+        secret=True,
+    ),
+    Setting(
+        "SCREENING_MAIL_FROM",
+        "MAIL_FROM",
+        "screening@localhost",
+        _text_or("screening@localhost"),
+        "the sender of alert emails",
+    ),
+    Setting(
+        "SCREENING_BASE_URL",
+        "BASE_URL",
+        "http://127.0.0.1:5000",
+        _base_url,
+        "the site's address, for links in alerts and FHIR",
+    ),
+    Setting(
+        "SCREENING_DIGEST_HOUR",
+        "DIGEST_HOUR",
+        8,
+        _whole(0, 23, 8),
+        "the clinic-local hour of the daily digest",
+    ),
+)
 
 
 def _dev_secret(instance: Path) -> str:
@@ -44,128 +283,39 @@ def from_environment(default_env: str = "production") -> dict:
     env = os.environ.get("SCREENING_ENV", default_env) or default_env
     if env not in ENVIRONMENTS:
         raise ConfigError(f"SCREENING_ENV: expected one of {', '.join(ENVIRONMENTS)}, found {env!r}.")
-    instance = PROJECT_ROOT / "instance"
-    secret = os.environ.get("SCREENING_SECRET_KEY", "")
-    if not secret:
-        if env == "production":
-            raise ConfigError(
-                "SCREENING_SECRET_KEY: not set. Production needs a long random secret, for example "
-                "the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'."
-            )
-        secret = _dev_secret(instance)
-    elif len(secret) < 16:
-        raise ConfigError("SCREENING_SECRET_KEY: too short; use at least 16 random characters.")
-    clinic_name, clinic_phone = _clinic_contact()
-    number = os.environ.get("SCREENING_EMERGENCY_NUMBER", "911").strip() or "911"
-    if not all(ch.isdigit() or ch in " -+" for ch in number):
-        raise ConfigError(f"SCREENING_EMERGENCY_NUMBER: expected digits, found {number!r}.")
-    return {
-        "SCREENING_ENV": env,
-        "SECRET_KEY": secret,
-        "DATABASE": os.environ.get("SCREENING_DATABASE") or str(instance / "screening.db"),
-        "RULES_DIR": os.environ.get("SCREENING_RULES_DIR") or str(PROJECT_ROOT / "rules"),
-        "EMERGENCY_NUMBER": number,
-        "DRAFT_TTL_HOURS": _int("SCREENING_DRAFT_TTL_HOURS", 24, 1, 24 * 30),
-        "SESSION_IDLE_MINUTES": _int("SCREENING_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
-        "SESSION_MAX_HOURS": _int("SCREENING_SESSION_MAX_HOURS", 12, 1, 7 * 24),
-        "RETENTION_DAYS": _int("SCREENING_RETENTION_DAYS", 365, 1, 365 * 30),
-        "REPLY_DAYS": _int("SCREENING_REPLY_DAYS", 2, 0, 30),
-        "CLINIC_NAME": clinic_name,
-        "CLINIC_PHONE": clinic_phone,
-        "TRUSTED_HOSTS": _trusted_hosts(env),
-        "TIMEZONE": _timezone(),
-        **_alert_settings(env),
-    }
-
-
-def _alert_settings(env: str) -> dict:
-    """Return the mail settings for alerts (all optional; without an SMTP URL, development keeps mail
-    in instance/mail/ and production's `screening notify` refuses to run)."""
-    from .notify import check_smtp_url
-
-    smtp = os.environ.get("SCREENING_SMTP_URL", "").strip()
-    if smtp:
+    values = {}
+    for setting in SETTINGS:
         try:
-            check_smtp_url(smtp)
+            values[setting.key] = setting.parse(os.environ.get(setting.name, ""), env)
         except ValueError as exc:
-            raise ConfigError(f"SCREENING_SMTP_URL: {exc}.") from None
-    base = os.environ.get("SCREENING_BASE_URL", "").strip() or (
-        "http://127.0.0.1:5000" if env == "development" else ""
-    )
-    if base and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[^\s]*)?", base):
-        raise ConfigError(
-            f"SCREENING_BASE_URL: expected an address like https://clinic.example.org, found {base!r}."
-        )
-    return {
-        "SMTP_URL": smtp,
-        "MAIL_FROM": os.environ.get("SCREENING_MAIL_FROM", "").strip() or "screening@localhost",
-        "BASE_URL": base,
-        "DIGEST_HOUR": _int("SCREENING_DIGEST_HOUR", 8, 0, 23),
-    }
+            raise ConfigError(f"{setting.name}: {exc}.") from None
+    return values
 
 
-def _timezone() -> str:
-    """Return the clinic's IANA time zone name (reviewers see and filter times in it); default UTC."""
-    from .clinictime import zone
-
-    name = os.environ.get("SCREENING_TIMEZONE", "").strip() or "UTC"
-    try:
-        zone(name)
-    except ValueError as exc:
-        raise ConfigError(f"SCREENING_TIMEZONE: {exc}.") from None
-    return name
+def value(name: str, env: str = "production"):
+    """Return one setting as the environment gives it (for commands that need no app, like `rules`)."""
+    setting = next(s for s in SETTINGS if s.name == name)
+    return setting.parse(os.environ.get(name, ""), env)
 
 
-HOST = re.compile(r"(\.?[A-Za-z0-9-]+)(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:]+\]")
-
-
-def _trusted_hosts(env: str) -> list[str] | None:
-    """Return the host names requests may name (Werkzeug's TRUSTED_HOSTS), or None for any.
-
-    Redirects are built from the Host header, so a host the clinic does not own must be refused.
-    Development trusts this machine's own names unless told otherwise.
-    """
-    raw = os.environ.get("SCREENING_TRUSTED_HOSTS", "").strip()
-    if not raw:
-        return ["localhost", "127.0.0.1", "[::1]"] if env == "development" else None
-    hosts = [host.strip() for host in raw.split(",") if host.strip()]
-    for host in hosts:
-        if not HOST.fullmatch(host):
-            raise ConfigError(
-                f"SCREENING_TRUSTED_HOSTS: expected host names separated by commas (like "
-                f"clinic.example.org,.clinic.example.org), found {host!r}."
-            )
-    return hosts
-
-
-PHONE_CHARACTERS = set("0123456789 +-().")
-
-
-def _clinic_contact() -> tuple[str, str]:
-    """Return the clinic's name and phone number for the patient pages (both optional)."""
-    name = " ".join(os.environ.get("SCREENING_CLINIC_NAME", "").split())
-    if len(name) > 100 or any(not ch.isprintable() for ch in name):
-        raise ConfigError(f"SCREENING_CLINIC_NAME: expected a name of up to 100 characters, found {name!r}.")
-    phone = " ".join(os.environ.get("SCREENING_CLINIC_PHONE", "").split())
-    digits = sum(ch.isdigit() for ch in phone)
-    if phone and (not set(phone) <= PHONE_CHARACTERS or not 3 <= digits <= 20):
-        raise ConfigError(
-            "SCREENING_CLINIC_PHONE: expected a phone number of digits, spaces and + - ( ) ., "
-            f"found {phone!r}."
-        )
-    return name, phone
-
-
-def tel_href(phone: str) -> str:
-    """Return a tel: link for a phone number as written (digits and a leading + only)."""
-    return (
-        "tel:" + ("+" if phone.strip().startswith("+") else "") + "".join(ch for ch in phone if ch.isdigit())
-    )
+def in_force(config: dict) -> list[tuple[str, str, str]]:
+    """Return (name, value, help) for every setting as the app runs with it, secrets hidden."""
+    rows = []
+    for setting in SETTINGS:
+        value = config.get(setting.key, setting.default)
+        if setting.secret and value:
+            shown = "(set, hidden)"
+        elif isinstance(value, list):
+            shown = ",".join(value)
+        else:
+            shown = "" if value is None else str(value)
+        rows.append((setting.name, shown, setting.help))
+    return rows
 
 
 def defaults() -> dict:
-    """Return settings that do not come from the environment."""
-    return {
+    """Return settings that do not come from the environment, and each setting's default."""
+    fixed = {
         "TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "DATABASE_BUSY_TIMEOUT_MS": 5000,
@@ -178,20 +328,11 @@ def defaults() -> dict:
         "SIGNIN_MAX_ACCOUNT_ATTEMPTS": 50,
         "SIGNIN_HAMMER_NOTICE": 20,
         "SIGNIN_WINDOW_MINUTES": 15,
-        "DRAFT_TTL_HOURS": 24,
-        "SESSION_IDLE_MINUTES": 30,
-        "SESSION_MAX_HOURS": 12,
-        "RETENTION_DAYS": 365,
-        "REPLY_DAYS": 2,
-        "EMERGENCY_NUMBER": "911",
-        "CLINIC_NAME": "",
-        "CLINIC_PHONE": "",
-        "TIMEZONE": "UTC",
-        "SMTP_URL": "",
-        "MAIL_FROM": "screening@localhost",
-        "BASE_URL": "http://127.0.0.1:5000",
-        "DIGEST_HOUR": 8,
-        "SCREENING_ENV": "production",
-        "RULES_DIR": str(PROJECT_ROOT / "rules"),
-        "DATABASE": str(PROJECT_ROOT / "instance" / "screening.db"),
     }
+    return {**{s.key: s.default for s in SETTINGS if s.key != "SECRET_KEY"}, **fixed}
+
+
+def tel_href(phone: str) -> str:
+    """Return a tel: link for a phone number as written (digits and a leading + only)."""
+    plus = "+" if phone.strip().startswith("+") else ""
+    return "tel:" + plus + "".join(ch for ch in phone if ch.isdigit())

@@ -25,6 +25,12 @@ def env(monkeypatch, tmp_path):
         "SCREENING_REPLY_DAYS",
         "SCREENING_CLINIC_NAME",
         "SCREENING_CLINIC_PHONE",
+        "SCREENING_TRUSTED_HOSTS",
+        "SCREENING_TIMEZONE",
+        "SCREENING_SMTP_URL",
+        "SCREENING_MAIL_FROM",
+        "SCREENING_BASE_URL",
+        "SCREENING_DIGEST_HOUR",
     ]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SCREENING_DATABASE", str(tmp_path / "env.db"))
@@ -128,3 +134,21 @@ def test_a_broken_rule_set_stops_start_up_and_names_the_problem(env, tmp_path):
         create_app()
     assert "has problems" in str(caught.value)
     assert "diagnosys" in str(caught.value)
+
+
+def test_settings_prints_the_table_with_secrets_hidden(env):
+    from click.testing import CliRunner
+
+    from screening.cli import cli
+
+    env.setenv("SCREENING_SECRET_KEY", GOOD_SECRET)
+    env.setenv("SCREENING_SMTP_URL", "smtp://user:hunter2@mail.example.org:587")
+    env.setenv("SCREENING_TIMEZONE", "Europe/Paris")
+    result = CliRunner().invoke(cli, ["settings"])
+    assert result.exit_code == 0, result.output
+    assert GOOD_SECRET not in result.output and "hunter2" not in result.output
+    assert "SCREENING_SECRET_KEY=(set, hidden)" in result.output
+    assert "SCREENING_TIMEZONE=Europe/Paris" in result.output
+    assert [line.split("=")[0] for line in result.output.splitlines() if not line.startswith(" ")] == [
+        s.name for s in config.SETTINGS
+    ]
