@@ -245,3 +245,11 @@ def test_production_cookies_are_secure(app_config):
     response = client.post("/start", data={"csrf_token": found}, base_url="https://clinic.example")
     assert "Secure" in response.headers["Set-Cookie"]
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_every_page_has_a_favicon_and_a_description(client):
+    for url in ("/", "/topics", "/about", "/review/sign-in"):
+        html = page(client.get(url))
+        icon = html.find("link", rel="icon")
+        assert client.get(icon["href"]).status_code == 200, url
+        assert len(html.find("meta", attrs={"name": "description"})["content"]) > 50, url
