@@ -251,5 +251,7 @@ def test_every_page_has_a_favicon_and_a_description(client):
     for url in ("/", "/topics", "/about", "/review/sign-in"):
         html = page(client.get(url))
         icon = html.find("link", rel="icon")
-        assert client.get(icon["href"]).status_code == 200, url
+        served = client.get(icon["href"])
+        served.close()
+        assert served.status_code == 200 and served.mimetype == "image/svg+xml", url
         assert len(html.find("meta", attrs={"name": "description"})["content"]) > 50, url
