@@ -237,9 +237,9 @@ def test_the_inbox_opens_on_what_needs_attention_with_counts(reviewer, mixed):
 
 
 def test_needs_attention_pages_across_two_statuses_without_gaps(reviewer, add_submissions, monkeypatch):
-    from screening import review
+    from screening.review import pager
 
-    monkeypatch.setattr(review, "PAGE_SIZE", 2)
+    monkeypatch.setattr(pager, "PAGE_SIZE", 2)
     statuses = ["new", "in_review", "closed", "new", "in_review", "new", "contacted"]
     added = add_submissions(
         *(

@@ -1,0 +1,74 @@
+"""The clinic reviewers' workspace: one blueprint, with access control and what every page shares;
+the pages live in the modules of this package."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from .. import auth, clinictime, config, workflow
+from ..forms import has_control_characters
+
+bp = Blueprint("review", __name__)
+
+
+PUBLIC_ENDPOINTS = {"review.sign_in"}
+STATUS_LABELS = workflow.LABELS
+TRANSITIONS = workflow.MOVES
+
+
+@bp.before_request
+def _require_sign_in():
+    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+        return auth.login_manager.unauthorized()
+    if any(has_control_characters(key + value) for key, value in request.args.items(multi=True)):
+        # A NUL or a line break in a link is never a reviewer's typing: refuse it before any query.
+        return render_template("errors/error.html", code=400, unreadable=True), 400
+    return None
+
+
+def admin_only(view):
+    """Refuse a view to reviewers who are not admins (403)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    wrapped.admin_only = True
+    return wrapped
+
+
+@bp.errorhandler(CSRFError)
+def _form_expired(exc):
+    return render_template("review/form_expired.html"), 400
+
+
+def clinic_zone():
+    """Return the clinic's time zone (SCREENING_TIMEZONE), in which reviewers read and filter times."""
+    return clinictime.zone(current_app.config["TIMEZONE"])
+
+
+@bp.app_template_filter("utc")
+def _clinic_time(timestamp: str, seconds: bool = False) -> str:
+    """Show a stored UTC timestamp in the clinic's time zone: '2026-11-22 07:45 CST' (or with seconds)."""
+    return clinictime.show(timestamp, clinic_zone(), seconds=seconds)
+
+
+@bp.app_template_filter("tel")
+def _tel(phone: str) -> str:
+    return config.tel_href(phone)
+
+
+@bp.context_processor
+def _review_globals() -> dict:
+    return {"status_labels": STATUS_LABELS, "clinic_zone_name": current_app.config["TIMEZONE"]}
+
+
+# The pages register their routes on `bp` when imported.
+from . import account, admin, audit, inbox, overview, submission  # noqa: E402, F401
+from .inbox import levels_by_rank, topic_ids  # noqa: E402, F401

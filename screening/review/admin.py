@@ -1,0 +1,91 @@
+"""Reviewer accounts, for admins: add, disable, enable, reset."""
+
+from __future__ import annotations
+
+from flask import (
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from .. import auth, get_db, store
+from . import admin_only, bp
+from .forms import ActionForm, AddReviewerForm
+
+
+def _admin_audit(action: str, target: dict | auth.NewAccount) -> None:
+    email = target.email if isinstance(target, auth.NewAccount) else target["email"]
+    store.record_audit(
+        get_db(),
+        action,
+        reviewer_id=current_user.id,
+        reviewer_email=current_user.email,
+        detail=f"reviewer {email}",
+    )
+
+
+def _reviewers_page(form: AddReviewerForm, status: int = 200):
+    rows = store.list_reviewers(get_db())
+    return render_template(
+        "review/reviewers.html", form=form, reviewers=rows, action_form=ActionForm()
+    ), status
+
+
+@bp.route("/admin/reviewers", methods=["GET", "POST"])
+@admin_only
+def reviewers():
+    form = AddReviewerForm()
+    if request.method == "GET":
+        return _reviewers_page(form)
+    if form.validate_on_submit():
+        try:
+            account = auth.create_account(form.email.data, is_admin=form.is_admin.data)
+        except auth.AccountError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            _admin_audit("reviewer_add", account)
+            return render_template("review/new_password.html", account=account, added=True)
+    return _reviewers_page(form, status=400)
+
+
+def _target_reviewer(reviewer_id: int) -> dict:
+    row = store.get_reviewer(get_db(), reviewer_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.post("/admin/reviewers/<int(max=9223372036854775807):reviewer_id>/disable")
+@admin_only
+def disable_reviewer(reviewer_id: int):
+    row = _target_reviewer(reviewer_id)
+    if row["id"] == current_user.id:
+        flash("You cannot disable your own account. Ask another admin.", "error")
+    else:
+        store.set_reviewer_active(get_db(), row["id"], False)
+        _admin_audit("reviewer_disable", row)
+        flash(f"{row['email']} is disabled and signed out.")
+    return redirect(url_for("review.reviewers"), code=303)
+
+
+@bp.post("/admin/reviewers/<int(max=9223372036854775807):reviewer_id>/enable")
+@admin_only
+def enable_reviewer(reviewer_id: int):
+    row = _target_reviewer(reviewer_id)
+    store.set_reviewer_active(get_db(), row["id"], True)
+    _admin_audit("reviewer_enable", row)
+    flash(f"{row['email']} can sign in again.")
+    return redirect(url_for("review.reviewers"), code=303)
+
+
+@bp.post("/admin/reviewers/<int(max=9223372036854775807):reviewer_id>/reset")
+@admin_only
+def reset_reviewer(reviewer_id: int):
+    row = _target_reviewer(reviewer_id)
+    account = auth.reset_password(row)
+    _admin_audit("reviewer_reset", row)
+    return render_template("review/new_password.html", account=account, added=False)

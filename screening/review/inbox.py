@@ -1,0 +1,172 @@
+"""The inbox: filters, the Needs attention view, keyset pages, and the CSV download."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from flask import (
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from .. import clinictime, export, get_db, get_ruleset, store, workflow
+from . import bp, clinic_zone, pager
+from .forms import MIN_SEARCH_LENGTH, PHONE_LIKE, InboxFilterForm, choices
+
+
+def levels_by_rank(ruleset) -> list:
+    """Return the rule set's levels, highest first (the urgent-first order)."""
+    return sorted(ruleset.levels, key=lambda level: level.rank, reverse=True)
+
+
+def _level_choices() -> list[tuple[str, str]]:
+    return [(level.id, level.label) for level in levels_by_rank(get_ruleset())]
+
+
+def _topic_choices() -> list[tuple[str, str]]:
+    return sorted(((topic.id, topic.title) for topic in get_ruleset().topics.values()), key=lambda c: c[1])
+
+
+def inbox_filter_form(args) -> InboxFilterForm:
+    """Return the inbox's filter form read from query arguments, with choices from the rule set."""
+    form = InboxFilterForm(args)
+    form.level.choices = choices([("", "Any level"), *_level_choices()])
+    form.topic.choices = choices([("", "Any topic"), *_topic_choices()])
+    return form
+
+
+def normalise_search(term: str) -> str:
+    """Return a search term as the `search` column holds it: lowercase, and a phone number as digits."""
+    term = " ".join(term.split()).lower()
+    if PHONE_LIKE.match(term) and sum(ch.isdigit() for ch in term) >= MIN_SEARCH_LENGTH:
+        return re.sub(r"\D", "", term)
+    return term
+
+
+def inbox_query(form: InboxFilterForm) -> store.InboxQuery:
+    """Turn a validated filter form into a store query; fields with errors do not filter."""
+    form.validate()
+    errors = form.errors
+
+    def value(name):
+        return "" if name in errors else (getattr(form, name).data or "")
+
+    term = value("q").strip()
+    search = normalise_search(term)
+    if term and len(search) < MIN_SEARCH_LENGTH:
+        form.q.errors = [*form.q.errors, f"Enter at least {MIN_SEARCH_LENGTH} characters to search."]
+        term = search = ""
+    date_from, date_to = value("date_from"), value("date_to")
+    if value("view") == "attention":
+        return attention_query()
+    return store.InboxQuery(
+        status=value("status"),
+        level=value("level"),
+        topic=value("topic"),
+        date_from=date_from.isoformat() if date_from else "",
+        date_to=date_to.isoformat() if date_to else "",
+        since=clinictime.day_bounds(date_from or None, date_to or None, clinic_zone())[0],
+        before=clinictime.day_bounds(date_from or None, date_to or None, clinic_zone())[1],
+        search=search,
+        reference=term.upper(),
+        urgent=value("order") == "urgent",
+        levels=tuple(level.id for level in levels_by_rank(get_ruleset())),
+        not_ruleset_hash=get_ruleset().hash if value("older") else "",
+    )
+
+
+def attention_query() -> store.InboxQuery:
+    """Emergency and urgent submissions that are new or in review, most urgent first, newest first."""
+    levels = tuple(level.id for level in levels_by_rank(get_ruleset()) if level.role)
+    return store.InboxQuery(urgent=True, levels=levels, statuses=workflow.NEEDS_A_PERSON)
+
+
+@bp.get("/")
+def inbox():
+    args = request.args
+    if not any(value for key, value in args.items() if key not in ("after", "before")):
+        # The inbox opens on what needs a person first.
+        args = MultiDict([*args.items(multi=True), ("view", "attention")])
+    form = inbox_filter_form(args)
+    query = inbox_query(form)
+    db = get_db()
+
+    def fetch(**page_args):
+        return store.inbox_page(db, query, **page_args)
+
+    first = query.levels if query.urgent else None
+    rows, newer, older = pager.page(fetch, request.args, first=first)
+
+    def keys(row):
+        return (row["level"], row["received"], row["id"]) if query.urgent else (row["received"], row["id"])
+
+    filters = {k: v for k, v in args.items() if k not in ("after", "before") and v}
+    paged = bool(request.args.get("after") or request.args.get("before"))
+    pages = pager.links("review.inbox", filters, rows, newer, older, keys, paged)
+    return render_template(
+        "review/inbox.html",
+        form=form,
+        rows=[_inbox_row(row) for row in rows],
+        counts=store.status_counts(db),
+        attention=form.view.data == "attention",
+        attention_count=store.inbox_count(db, attention_query()),
+        filters=filters,
+        pages=pages,
+        export_url=url_for("review.export_csv", **filters),
+        sheet_url=url_for("review.export_csv", **filters, layout="sheet"),
+    )
+
+
+def _inbox_row(row: dict) -> dict:
+    ruleset = get_ruleset()
+    topics = [ruleset.topics[t].title if t in ruleset.topics else t for t in topic_ids(row["topics"])]
+    return {**row, "level_label": _level_label(row["level"]), "topic_titles": topics}
+
+
+def _level_label(level_id: str) -> str:
+    return next((level.label for level in get_ruleset().levels if level.id == level_id), level_id)
+
+
+topic_ids = export.topic_ids
+
+
+@bp.get("/export.csv")
+def export_csv():
+    form = inbox_filter_form(request.args)
+    query = inbox_query(form)
+    if form.errors or form.q.errors:
+        # Never export more than the reader asked for: send them back to fix the filters first.
+        flash("Fix the filters below before downloading.", "error")
+        return redirect(url_for("review.inbox", **request.args.to_dict()), code=303)
+    db = get_db()
+    layout = "sheet" if request.args.get("layout") == "sheet" else "machine"
+    store.record_audit(
+        db,
+        "export",
+        reviewer_id=current_user.id,
+        reviewer_email=current_user.email,
+        detail=export.describe_filters(query) + (", for a spreadsheet" if layout == "sheet" else ""),
+    )
+    suffix = "-for-spreadsheet" if layout == "sheet" else ""
+    tz = clinic_zone()
+    filename = f"submissions-{store.now()[:10]}{suffix}.csv"
+    ruleset = get_ruleset()
+
+    def chunks() -> Iterator[str]:
+        # Flask closes the view's connection before streaming starts; this one lives while the body streams.
+        when = lambda timestamp: clinictime.show(timestamp, tz)  # noqa: E731
+        yield from export.chunks(get_db(), ruleset, query, layout=layout, when=when)
+
+    return Response(
+        stream_with_context(chunks()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
