@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 import timeit
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -437,52 +438,55 @@ def peak_rss_mb(command: list[str], env: dict, stdout: Path | None = None) -> fl
     return int(out.stdout.strip()) / 1024
 
 
-def bench_export(args) -> None:
+def _command_over_seeded(args, command: Callable[[Path], list[str]]) -> tuple[int, float, float, float, Path]:
+    """Run a `screening` command over the seeded submissions in a fresh process; return (count, peak MB,
+    idle MB, seconds, the temporary folder it wrote into), the folder kept until the caller is done."""
     count = 100_000 if args.quick else 1_000_000
-    database = seeded_database(count)
     env = {
         **os.environ,
-        "SCREENING_DATABASE": database,
+        "SCREENING_DATABASE": seeded_database(count),
         "SCREENING_SECRET_KEY": SECRET,
         "SCREENING_ENV": "development",
     }
     screening = str(Path(sys.executable).parent / "screening")
     idle = peak_rss_mb([screening, "db", "migrate"], env)
-    with tempfile.TemporaryDirectory() as tmp:
-        target = f"{tmp}/export.csv"
-        start = time.monotonic()
-        peak = peak_rss_mb([screening, "export", "--csv", target], env)
-        elapsed = time.monotonic() - start
-        with open(target, "rb") as f:
-            lines = sum(1 for _ in f)
-    report(
-        f"CSV export of {count:,}: peak memory",
-        peak,
-        "MB",
-        idle,
-        "< 100 MB",
-        peak < 100,
-        f"{lines - 1:,} rows in {elapsed:.0f} s; idle app process {idle:.0f} MB",
+    folder = Path(tempfile.mkdtemp(prefix="bench-"))
+    start = time.monotonic()
+    peak = peak_rss_mb([screening, *command(folder)], env, stdout=folder / "stdout")
+    return count, peak, idle, time.monotonic() - start, folder
+
+
+def _lines(path: Path) -> int:
+    with open(path, "rb") as f:
+        return sum(1 for _ in f)
+
+
+def bench_export(args) -> None:
+    count, peak, idle, elapsed, folder = _command_over_seeded(
+        args, lambda tmp: ["export", "--csv", str(tmp / "out.csv")]
     )
+    rows = _lines(folder / "out.csv") - 1
+    shutil.rmtree(folder)
+    note = f"{rows:,} rows in {elapsed:.0f} s; idle app process {idle:.0f} MB"
+    report(f"CSV export of {count:,}: peak memory", peak, "MB", idle, "< 100 MB", peak < 100, note)
 
 
-# --- rule-change impact over the stored submissions ------------------------------------------------
+def bench_fhir_export(args) -> None:
+    """`screening export --fhir` of every stored submission: peak memory (constant memory)."""
+    count, peak, idle, elapsed, folder = _command_over_seeded(
+        args, lambda tmp: ["export", "--fhir", str(tmp / "out.ndjson")]
+    )
+    size, resources = (folder / "out.ndjson").stat().st_size / 1e6, _lines(folder / "out.ndjson")
+    shutil.rmtree(folder)
+    note = f"{resources:,} resources ({size:,.0f} MB) in {elapsed:.0f} s; idle app process {idle:.0f} MB"
+    report(f"FHIR NDJSON export of {count:,}: peak memory", peak, "MB", idle, "< 100 MB", peak < 100, note)
 
 
 def bench_diff(args) -> None:
     """`screening rules diff` over every stored submission: time and peak memory (constant memory)."""
-    count = 100_000 if args.quick else 1_000_000
-    database = seeded_database(count)
-    env = {
-        **os.environ,
-        "SCREENING_DATABASE": database,
-        "SCREENING_SECRET_KEY": SECRET,
-        "SCREENING_ENV": "development",
-    }
-    screening = str(Path(sys.executable).parent / "screening")
-    idle = peak_rss_mb([screening, "db", "migrate"], env)
-    with tempfile.TemporaryDirectory() as tmp:
-        edited = Path(tmp) / "rules"
+
+    def command(tmp: Path) -> list[str]:
+        edited = tmp / "rules"
         shutil.copytree(ROOT / "rules", edited)
         text = (edited / "rules.yaml").read_text()
         # A realistic edit: the stenosis card needs 3 months of pain instead of 6 weeks.
@@ -493,15 +497,15 @@ def bench_diff(args) -> None:
         (edited / "rules.yaml").write_text(
             text.replace(marker, marker.replace("6_to_12_weeks", "3_to_6_months"))
         )
-        start = time.monotonic()
-        out = Path(tmp) / "report.json"
-        peak = peak_rss_mb(
-            [screening, "rules", "diff", "--from", str(ROOT / "rules"), "--to", str(edited), "--json"],
-            env,
-            stdout=out,
-        )
-        elapsed = time.monotonic() - start
-        result = json.loads(out.read_text())
+        return ["rules", "diff", "--from", str(ROOT / "rules"), "--to", str(edited), "--json"]
+
+    count, peak, idle, elapsed, folder = _command_over_seeded(args, command)
+    result = json.loads((folder / "stdout").read_text())
+    shutil.rmtree(folder)
+    note = (
+        f"{result['compared']:,} compared, {result['changed']:,} changed, in {elapsed:.0f} s "
+        f"({result['compared'] / elapsed:,.0f} per second); idle app process {idle:.0f} MB"
+    )
     report(
         f"rules diff over {count:,} stored submissions: peak memory",
         peak,
@@ -509,39 +513,7 @@ def bench_diff(args) -> None:
         idle,
         "< 100 MB",
         peak < 100,
-        f"{result['compared']:,} compared, {result['changed']:,} changed, in {elapsed:.0f} s "
-        f"({result['compared'] / elapsed:,.0f} per second); idle app process {idle:.0f} MB",
-    )
-
-
-def bench_fhir_export(args) -> None:
-    """`screening export --fhir` of every stored submission: peak memory (constant memory)."""
-    count = 100_000 if args.quick else 1_000_000
-    database = seeded_database(count)
-    env = {
-        **os.environ,
-        "SCREENING_DATABASE": database,
-        "SCREENING_SECRET_KEY": SECRET,
-        "SCREENING_ENV": "development",
-    }
-    screening = str(Path(sys.executable).parent / "screening")
-    idle = peak_rss_mb([screening, "db", "migrate"], env)
-    with tempfile.TemporaryDirectory() as tmp:
-        target = f"{tmp}/export.ndjson"
-        start = time.monotonic()
-        peak = peak_rss_mb([screening, "export", "--fhir", target], env)
-        elapsed = time.monotonic() - start
-        size = os.path.getsize(target) / 1e6
-        with open(target, "rb") as f:
-            lines = sum(1 for _ in f)
-    report(
-        f"FHIR NDJSON export of {count:,}: peak memory",
-        peak,
-        "MB",
-        idle,
-        "< 100 MB",
-        peak < 100,
-        f"{lines:,} resources ({size:,.0f} MB) in {elapsed:.0f} s; idle app process {idle:.0f} MB",
+        note,
     )
 
 

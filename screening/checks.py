@@ -294,8 +294,8 @@ def _check_readability(rules_dir: Path, ruleset: RuleSet, errors: list[Problem],
 
 def case_answers(defaults: Mapping, case: Mapping) -> dict:
     """Return a case's answers: its own over the defaults, or its own alone with `replace: true`."""
-    answers = {} if case.get("replace") else _plain(defaults)
-    answers.update(_plain(case["answers"]))
+    answers = {} if case.get("replace") else yamlfile.plain(defaults)
+    answers.update(yamlfile.plain(case["answers"]))
     return answers
 
 
@@ -342,11 +342,3 @@ def _check_case(ruleset: RuleSet, defaults, case, rule_ids, collector: Collector
     for rid in case.get("not_fires", []):
         if rid in fired:
             collector.add("case_not_fires", case.line_of("not_fires"), "", case=name, rule=rid)
-
-
-def _plain(data):
-    if isinstance(data, Mapping):
-        return {str(k): _plain(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_plain(v) for v in data]
-    return data

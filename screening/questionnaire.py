@@ -6,6 +6,7 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from . import yamlfile
 from .conditions import Compiler, Condition
 from .errors import Collector
 
@@ -292,7 +293,7 @@ def _with_show_when(question: Question, qdata: Mapping, everything: dict, order:
     earlier = set(order[: order.index(question.id)])
     for other in sorted(condition.questions() - earlier):
         collector.add("show_when_order", line, subject, question=question.id, other=other)
-    return replace(question, show_when=condition, show_when_data=_plain(qdata["show_when"]))
+    return replace(question, show_when=condition, show_when_data=yamlfile.plain(qdata["show_when"]))
 
 
 def _step_show_when(step_data: Mapping, everything: dict, order: list, built: list, collector):
@@ -305,7 +306,7 @@ def _step_show_when(step_data: Mapping, everything: dict, order: list, built: li
     earlier = set(order[: order.index(own[0])]) if own and own[0] in order else set()
     for other in sorted(condition.questions() - earlier):
         collector.add("step_show_when_order", line, subject, step=step_id, other=other)
-    return condition, _plain(step_data["show_when"])
+    return condition, yamlfile.plain(step_data["show_when"])
 
 
 def _within_step(question: Question, condition: Condition, data) -> Question:
@@ -390,12 +391,3 @@ def _check_options(qdata, qid, qtype, options, subject, collector) -> None:
         seen[option.id] = oline
         if option.exclusive and qtype != "multi":
             collector.add("exclusive_not_multi", oline, subject, question=qid, option=option.id)
-
-
-def _plain(data):
-    """Return YAML data as plain dicts and lists (for JSON in templates)."""
-    if isinstance(data, Mapping):
-        return {str(k): _plain(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_plain(v) for v in data]
-    return data

@@ -143,7 +143,7 @@ def _show(answers: Mapping) -> str:
 
 def fingerprint(case: Mapping) -> str:
     """Return a short hash of what a case says, whatever its YAML layout."""
-    plain = {k: v for k, v in _plain(case).items() if k != "protected"}
+    plain = {k: v for k, v in yamlfile.plain(case).items() if k != "protected"}
     return hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -208,11 +208,3 @@ def _check_lock(rules_dir: Path, ruleset: RuleSet, protected: list, errors: list
 
 def _is_emergency(ruleset: RuleSet, rule) -> bool:
     return ruleset.level(rule.level).role == "emergency"
-
-
-def _plain(data):
-    if isinstance(data, Mapping):
-        return {str(k): _plain(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_plain(v) for v in data]
-    return data

@@ -228,17 +228,10 @@ def create_draft(db: sqlite_utils.Database, ttl_hours: int) -> str:
         db,
         "INSERT INTO drafts (token, answers, progress, created, updated, expires) "
         "VALUES (?, '{}', '{}', ?, ?, ?)",
-        [token, at, at, _later(at, hours=ttl_hours)],
+        [token, at, at, shift(at, hours=ttl_hours)],
     )
     return token
 
-
-def _later(timestamp: str, **delta: float) -> str:
-    return (
-        (datetime.fromisoformat(timestamp) + timedelta(**delta))
-        .astimezone(UTC)
-        .isoformat(timespec="microseconds")
-    )
 
 
 def get_draft(db: sqlite_utils.Database, token: str | None) -> dict | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -90,3 +91,12 @@ def line_at(root, path) -> int | None:
         node = node[step]
         line = getattr(node, "line", line) if isinstance(node, (LineDict, LineList)) else line
     return line
+
+
+def plain(data):
+    """Return YAML data (with its line numbers) as plain dicts and lists, for JSON and comparisons."""
+    if isinstance(data, Mapping):
+        return {str(k): plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [plain(v) for v in data]
+    return data
