@@ -233,7 +233,6 @@ def create_draft(db: sqlite_utils.Database, ttl_hours: int) -> str:
     return token
 
 
-
 def get_draft(db: sqlite_utils.Database, token: str | None) -> dict | None:
     """Return the draft's answers and progress, or None when it is missing or has expired."""
     if not token:
