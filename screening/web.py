@@ -1,0 +1,110 @@
+"""What every response shares: security headers, the template globals, the error pages (with the 503 for
+faults a person can wait out), and access logs without query strings."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException, SecurityError
+
+from . import config, faults
+from .db import close_db, close_db_connections
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+def init_app(app: Flask) -> None:
+    _register_hooks(app)
+    _quiet_query_strings()
+
+
+def _register_hooks(app: Flask) -> None:
+    @app.context_processor
+    def _globals() -> dict:
+        return {
+            "emergency_number": app.config["EMERGENCY_NUMBER"],
+            "clinic_name": app.config["CLINIC_NAME"],
+            "clinic_phone": app.config["CLINIC_PHONE"],
+            "clinic_tel": config.tel_href(app.config["CLINIC_PHONE"]),
+            "reply_days": app.config["REPLY_DAYS"],
+            "ruleset": app.extensions["ruleset"],
+        }
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+        )
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint != "static":
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if isinstance(exc, SecurityError):
+            # A Host header the clinic does not own: no page can be built for it (no links, no redirects).
+            return (
+                "This site is not served under that name.\n",
+                400,
+                {"Content-Type": "text/plain; charset=utf-8"},
+            )
+        return render_template("errors/error.html", code=exc.code), exc.code
+
+    @app.errorhandler(Exception)
+    def _server_error(exc: Exception):
+        fault = faults.classify(exc)
+        if fault is not None:
+            return _unavailable(app, fault)
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return render_template("errors/error.html", code=500), 500
+
+
+def _unavailable(app: Flask, fault: str):
+    """A fault the person can wait out: 503, the page again with what they typed, and Retry-After."""
+    faults.report(fault, f"{request.method} {request.path}")
+    try:
+        close_db()
+    except Exception as exc:  # a connection that cannot even roll back is replaced on the next request
+        if faults.classify(exc) is None:
+            raise
+        close_db_connections()
+    again = faults.PAGES_AGAIN.get(request.endpoint)
+    try:
+        body = again() if again is not None and request.method == "POST" else None
+    except Exception as exc:  # the page itself needs the database: fall back to the plain page
+        if faults.classify(exc) is None:
+            raise
+        body = None
+    if body is None:
+        body = render_template("errors/unavailable.html", retry=request.method == "POST")
+    return body, 503, {"Retry-After": str(faults.RETRY_AFTER_SECONDS)}
+
+
+class _DropQueryStrings(logging.Filter):
+    """Keep search terms (names, emails) out of the development server's access log."""
+
+    _query = re.compile(r"\?[^ \"]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(self._query.sub("", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def _quiet_query_strings() -> None:
+    logger = logging.getLogger("werkzeug")
+    if not any(isinstance(f, _DropQueryStrings) for f in logger.filters):
+        logger.addFilter(_DropQueryStrings())
