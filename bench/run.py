@@ -250,7 +250,7 @@ def prepared_drafts(database: str, count: int) -> tuple[list[str], list[str]]:
     """Return cookies and send-form bodies for `count` complete drafts, made straight in the store."""
     from urllib.parse import urlencode
 
-    from screening.patient import answers_digest
+    from screening.sending import answers_digest
 
     ruleset = load_ruleset(ROOT / "rules")
     answers = {k: v for step in __import__("journey").STEPS.values() for k, v in step.items()}

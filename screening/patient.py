@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-import secrets
 from datetime import datetime, timedelta
 
 from flask import (
@@ -372,151 +369,6 @@ def _summary_html(outcome) -> str:
     return render_template("patient/_summary.html", outcome=outcome, ruleset=get_ruleset())
 
 
-@bp.route("/send", methods=["GET", "POST"])
-def send():
-    db = get_db()
-    form = SendForm()
-    draft = _draft()
-    if draft is None:
-        # A second click, or a retried POST, after the first one stored it and deleted the draft.
-        done = (
-            store.submission_by_key(db, form.key.data) if request.method == "POST" and form.key.data else None
-        )
-        if done is None:
-            return _expired()
-        _remember_sent(done["reference"])
-        return _forget_draft(redirect(url_for("patient.done")))
-    outcome, detour = _outcome_or_redirect(draft)
-    if detour is not None:
-        return detour
-    progress = dict(draft["progress"])
-    if not progress.get("send_key"):
-        # The one-time key makes a double click or a retry store one row. It is kept with the draft; if
-        # the draft cannot be written just now, the form carries a new key and the POST keeps it.
-        progress["send_key"] = _posted_key() or secrets.token_urlsafe(24)
-        with faults.tolerated(f"{request.method} {request.path} (keeping the send key)"):
-            store.save_draft(db, draft["token"], draft["answers"], progress)
-    urgent = get_ruleset().urgent_notices(outcome)
-    digest = answers_digest(outcome.answers)
-    if request.method == "GET":
-        form.key.data, form.answers_digest.data = progress["send_key"], digest
-        return render_template("patient/send.html", form=form, urgent=urgent)
-    form.key.data = progress["send_key"]
-    if not form.validate():
-        form.answers_digest.data = digest
-        return render_template("patient/send.html", form=form, urgent=urgent), 400
-    if form.answers_digest.data != digest:
-        # The answers changed after this form was opened (another tab): show what would be sent first.
-        form.answers_digest.data = digest
-        page = render_template(
-            "patient/send.html", form=form, urgent=urgent, changed=True, summary_html=_summary_html(outcome)
-        )
-        return page, 409
-    return _store_submission(draft, outcome, form)
-
-
-def answers_digest(answers: dict) -> str:
-    """Return a short fingerprint of a set of answers, to tell which answers a send form belongs to."""
-    text = json.dumps(answers, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-
-SEND_KEY = re.compile(r"[A-Za-z0-9_-]{32}")
-
-
-def _posted_key() -> str | None:
-    """Return the send key a POST carries, when it has the shape of one the send page makes."""
-    key = request.form.get("key", "") if request.method == "POST" else ""
-    return key if SEND_KEY.fullmatch(key) else None
-
-
-def _store_submission(draft: dict, outcome, form: SendForm):
-    ruleset = get_ruleset()
-    reference, _ = store.insert_submission(
-        get_db(),
-        {
-            "idempotency_key": form.key.data,
-            "level": outcome.level,
-            "level_rank": ruleset.level(outcome.level).rank,
-            "topics": list(outcome.topics),
-            "answers": outcome.answers,
-            "outcome": outcome.to_dict(),
-            "summary_html": _summary_html(outcome),
-            "ruleset_version": ruleset.version,
-            "ruleset_hash": ruleset.hash,
-            "name": form.name.data,
-            "email": form.email.data or "",
-            "phone": form.phone.data or "",
-            "contact_method": form.contact_method.data,
-            "alert": _alert_for(outcome),
-        },
-        draft_token=draft["token"],
-    )
-    _remember_sent(reference)
-    return _forget_draft(redirect(url_for("patient.done")))
-
-
-def _alert_for(outcome) -> dict:
-    """Urgent submissions alert reviewers at once; the others wait for the daily digest."""
-    from . import clinictime, notify
-
-    if get_ruleset().is_urgent(outcome):
-        return {"kind": notify.AT_ONCE, "due": store.now()}
-    tz = clinictime.zone(current_app.config["TIMEZONE"])
-    return {
-        "kind": notify.DIGEST,
-        "due": notify.next_digest(store.now(), tz, current_app.config["DIGEST_HOUR"]),
-    }
-
-
-def _remember_sent(reference: str) -> None:
-    """Keep the reference in this browser's session, with the time until which it may show the summary
-    again: as long as the draft would have lived."""
-    until = datetime.fromisoformat(store.now()) + timedelta(hours=current_app.config["DRAFT_TTL_HOURS"])
-    session["sent_reference"] = reference
-    session["sent_until"] = until.isoformat()
-
-
-def _sent_submission() -> dict | None:
-    """Return the submission this browser sent, while it may still show it; else None."""
-    reference, until = session.get("sent_reference"), session.get("sent_until")
-    if not reference or not until or until <= store.now():
-        return None
-    return store.submission_for_review(get_db(), reference)
-
-
-@bp.get("/done")
-def done():
-    sent = _sent_submission()
-    if sent is None:
-        return redirect(url_for("patient.start"))
-    urgent = get_ruleset().is_urgent_level(sent["level"])
-    return render_template("patient/done.html", reference=sent["reference"], urgent=urgent)
-
-
-@bp.get("/done/summary")
-def sent_summary():
-    """The summary as it was sent, to view and print after sending (the stored copy, never re-made)."""
-    sent = _sent_submission()
-    if sent is None:
-        return redirect(url_for("patient.start"))
-    html = sent["summary_html"]
-    return render_template("patient/sent_summary.html", reference=sent["reference"], summary_html=html)
-
-
-@bp.post("/finish")
-def finish():
-    token = request.cookies.get(DRAFT_COOKIE)
-    if token:
-        store.delete_draft(get_db(), token)
-    return _forget_draft(redirect(url_for("patient.finished")))
-
-
-@bp.get("/finished")
-def finished():
-    return render_template("patient/finished.html")
-
-
 @bp.get("/about")
 def about():
     """Who wrote the content and who approved it, its version and review date, the clinic's interest,
@@ -558,11 +410,6 @@ def _step_unavailable():
     return _step_again(draft["answers"] if draft else {}, unavailable=True)
 
 
-@faults.page_again("patient.send")
-def _send_unavailable():
-    return render_template("patient/send.html", form=SendForm(), unavailable=True)
-
-
 @bp.app_errorhandler(CSRFError)
 def csrf_error(exc: CSRFError):
     """Never show a bare error page for an old form: show it again with the answers kept."""
@@ -578,3 +425,7 @@ def csrf_error(exc: CSRFError):
     if request.blueprint == "patient":
         return render_template("patient/stale.html"), 400
     return render_template("errors/error.html", code=400), 400
+
+
+# The sending pages register their routes on `bp` when imported.
+from .sending import answers_digest  # noqa: E402, F401
