@@ -127,11 +127,14 @@ def generated_rules(questionnaire, count: int, rng: random.Random) -> str:
     lines = [
         'version: "bench"',
         "levels:",
+        "  - {id: emergency, role: emergency, label: Now, summary: Get help now.}",
+        "  - {id: urgent, role: urgent, label: Soon, summary: See a doctor soon.}",
         "  - {id: discuss, label: Talk, summary: Talk to a doctor.}",
         "  - {id: info, label: Know, summary: Good to know.}",
         "sources:",
         "  s: {title: Source, kind: article}",
         "topics:",
+        "  safety: {role: safety, title: Safety, what: Safety first.}",
         "  t: {title: Topic, what: A topic.}",
         "rules:",
     ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from . import questionnaire as qmod
 from .conditions import Condition
@@ -83,10 +84,32 @@ class Reason:
         return f"{self.question_label}: {', '.join(self.value_labels)}"
 
 
-@dataclass(frozen=True)
 class Fired:
-    rule: Rule
-    reasons: tuple[Reason, ...]
+    """A rule that fired. Why it fired (its reasons) is worked out the first time it is asked for:
+    most callers want the level and topics only, and a reason costs a second pass over the answers."""
+
+    __slots__ = ("_explain", "_reasons", "rule")
+
+    def __init__(self, rule: Rule, explain: Callable[[], tuple[Reason, ...]]):
+        self.rule = rule
+        self._explain = explain
+        self._reasons: tuple[Reason, ...] | None = None
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        if self._reasons is None:
+            self._reasons = self._explain()
+        return self._reasons
+
+    def __eq__(self, other):
+        if not isinstance(other, Fired):
+            return NotImplemented
+        return self.rule == other.rule and self.reasons == other.reasons
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Fired(rule={self.rule.id!r}, reasons={self.reasons!r})"
 
 
 @dataclass(frozen=True)
@@ -245,7 +268,7 @@ class RuleSet:
         return Outcome(
             level=self._by_rank[rank],
             topics=tuple(sorted({rule.topic for rule in fired})),
-            fired=tuple(Fired(rule, self._reasons(rule, cleaned)) for rule in fired),
+            fired=tuple(Fired(rule, partial(self._reasons, rule, cleaned)) for rule in fired),
             answers=cleaned,
             version=self.version,
             hash=self.hash,
