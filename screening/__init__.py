@@ -50,7 +50,9 @@ def _load_ruleset(app: Flask) -> None:
 
 
 def _prepare_database(app: Flask) -> None:
-    db = store.connect(app.config["DATABASE"])
+    from .db import open_database
+
+    db = open_database(app.config)
     try:
         store.migrate(db)
     finally:

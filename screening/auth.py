@@ -215,7 +215,7 @@ def _watch_for_hammering(row: dict | None, email: str, email_key: str, since: st
     db = get_db()
     if store.count_signin_attempts(db, email_key, since) < config["SIGNIN_HAMMER_NOTICE"]:
         return
-    if store.mark_once(db, "hammered:" + email_key, since):
+    if store.first_notice_since(db, "hammered:" + email_key, since):
         known = {"reviewer_id": row["id"], "reviewer_email": row["email"]} if row else {}
         store.record_audit(db, "signin_hammered", detail=_who(row, email), **known)
 
@@ -235,7 +235,7 @@ def attempt_sign_in(email: str, password: str, address: str) -> str:
     _watch_for_hammering(row, email, email_key, since)
     if reserved is None:
         # Once per key and window: hammering a throttled form must not flood the append-only log.
-        if store.mark_once(db, "audited:" + pair_key, since):
+        if store.first_notice_since(db, "audited:" + pair_key, since):
             store.record_audit(db, "signin_throttled", detail=_who(row, email), **known)
         return "throttled"
     verified = _verify(row["password_hash"] if row else _dummy_hash(), password)

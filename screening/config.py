@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = PROJECT_ROOT / "instance"
@@ -71,6 +72,20 @@ def _secret(raw: str, env: str) -> str:
         return _dev_secret(INSTANCE)
     if len(raw) < 16:
         raise ValueError("too short; use at least 16 random characters")
+    return raw
+
+
+def _database(raw: str, env: str) -> str:
+    if not raw:
+        return str(INSTANCE / "screening.db")
+    scheme, sep, rest = raw.partition("://")
+    if sep and scheme.lower() not in ("postgresql", "postgres"):
+        raise ValueError(
+            f"{scheme}:// is not a database this app can use; give a file path for SQLite "
+            "or a postgresql://user:password@host:port/dbname URL"
+        )
+    if sep and not rest.strip("/"):
+        raise ValueError("the postgresql:// URL names no server or database")
     return raw
 
 
@@ -160,8 +175,29 @@ SETTINGS: tuple[Setting, ...] = (
         "SCREENING_DATABASE",
         "DATABASE",
         str(INSTANCE / "screening.db"),
-        _path_or(INSTANCE / "screening.db"),
-        "the SQLite file",
+        _database,
+        "a SQLite file, or postgresql://user:password@host:port/dbname for several app hosts",
+    ),
+    Setting(
+        "SCREENING_DATABASE_POOL_MIN",
+        "DATABASE_POOL_MIN",
+        1,
+        _whole(0, 100, 1),
+        "PostgreSQL: connections each worker process keeps open",
+    ),
+    Setting(
+        "SCREENING_DATABASE_POOL_MAX",
+        "DATABASE_POOL_MAX",
+        10,
+        _whole(1, 500, 10),
+        "PostgreSQL: the most connections a worker process opens (its threads share them)",
+    ),
+    Setting(
+        "SCREENING_DATABASE_POOL_TIMEOUT",
+        "DATABASE_POOL_TIMEOUT",
+        5,
+        _whole(1, 120, 5),
+        "PostgreSQL: seconds a request waits for a connection before the page says 'try again'",
     ),
     Setting(
         "SCREENING_RULES_DIR",
@@ -307,6 +343,8 @@ def in_force(config: dict) -> list[tuple[str, str, str]]:
             shown = "(set, hidden)"
         elif isinstance(value, list):
             shown = ",".join(value)
+        elif setting.key == "DATABASE":
+            shown = without_password(str(value))
         else:
             shown = "" if value is None else str(value)
         rows.append((setting.name, shown, setting.help))
@@ -330,6 +368,17 @@ def defaults() -> dict:
         "SIGNIN_WINDOW_MINUTES": 15,
     }
     return {**{s.key: s.default for s in SETTINGS if s.key != "SECRET_KEY"}, **fixed}
+
+
+def without_password(url: str) -> str:
+    """Return a database setting fit for a message or a log: a URL's password shows as ***."""
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def tel_href(phone: str) -> str:

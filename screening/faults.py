@@ -23,6 +23,17 @@ SQLITE_FAULTS = {
     "SQLITE_CANTOPEN": "cannot open database",
     "SQLITE_IOERR": "database I/O error",
 }
+# PostgreSQL's error classes (psycopg names them); any other lost connection is "database unreachable".
+POSTGRES_FAULTS = {
+    "DiskFull": "disk full",
+    "OutOfMemory": "database out of memory",
+    "ReadOnlySqlTransaction": "read-only database",
+    "LockNotAvailable": "database busy",
+    "QueryCanceled": "database busy",
+    "DeadlockDetected": "database busy",
+    "SerializationFailure": "database busy",
+    "TooManyConnections": "database busy",
+}
 OS_FAULTS = {
     errno.ENOSPC: "disk full",
     errno.EDQUOT: "disk full",
@@ -66,7 +77,29 @@ def classify(exc: BaseException) -> str | None:
         return None
     if isinstance(exc, OSError):
         return OS_FAULTS.get(exc.errno)
+    return _postgres_fault(exc)
+
+
+def _postgres_fault(exc: BaseException) -> str | None:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover (psycopg is a dependency)
+        return None
+    if not isinstance(exc, psycopg.Error):
+        return None
+    for cls in type(exc).__mro__:
+        if cls.__name__ in POSTGRES_FAULTS:
+            return POSTGRES_FAULTS[cls.__name__]
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return "database unreachable"  # a restart, a lost connection, the pool's wait running out
     return None
+
+
+def database_errors() -> tuple[type[BaseException], ...]:
+    """Return the exception types a database call can raise (for `except` clauses around one)."""
+    import psycopg
+
+    return (sqlite3.Error, psycopg.Error, OSError)
 
 
 def report(fault: str, where: str) -> None:
@@ -79,7 +112,7 @@ def tolerated(where: str) -> Iterator[None]:
     """Run a write a page can do without (touching a draft on a GET): a known fault is logged, not raised."""
     try:
         yield
-    except (sqlite3.Error, OSError) as exc:
+    except database_errors() as exc:
         fault = classify(exc)
         if fault is None:
             raise

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 
 from flask import Flask, current_app
@@ -39,12 +38,13 @@ def _probe() -> str | None:
     """Write the probe row; return the fault's name, or None when the write worked."""
     try:
         store.probe_write(get_db())
-    except (sqlite3.Error, OSError) as exc:
+    except faults.database_errors() as exc:
         fault = faults.classify(exc)
         if fault is None:
             logging.getLogger(__name__).exception("health check: the database did not answer")
             return "unknown error"
         faults.report(fault, "GET /healthz")
-        close_db_connections()
+        if not store.is_postgres(current_app.config["DATABASE"]):
+            close_db_connections()  # a SQLite file may have moved or come back; a pool reconnects by itself
         return fault
     return None

@@ -119,12 +119,11 @@ def evaluated(ruleset, answers: dict, render_summary: Callable) -> dict:
     """Return the stored columns that follow from an answer set: outcome, level, topics and summary."""
     outcome = ruleset.evaluate(answers)
     return {
-        "answers": json.dumps(outcome.answers),
-        "outcome": json.dumps(outcome.to_dict()),
+        "answers": outcome.answers,
+        "outcome": outcome.to_dict(),
         "summary_html": render_summary(outcome),
         "level": outcome.level,
-        "level_rank": ruleset.level(outcome.level).rank,
-        "topic_list": list(outcome.topics),
+        "topics": list(outcome.topics),
     }
 
 
@@ -144,8 +143,6 @@ def seed(
     count: int,
     *,
     make_reference: Callable[[], str],
-    search_text: Callable[..., str],
-    topics_text: Callable[[list[str]], str],
     rng_seed: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
@@ -178,10 +175,8 @@ def seed(
                     "received": timestamp,
                     "updated": timestamp,
                     "status": _status(now - received, rng),
-                    "topics": topics_text(entry["topic_list"]),
                     "ruleset_version": ruleset.version,
                     "ruleset_hash": ruleset.hash,
-                    "search": search_text(person["name"], person["email"], person["phone"], reference),
                 }
             )
         store.insert_seed_submissions(db, rows)

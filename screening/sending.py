@@ -88,7 +88,6 @@ def _store_submission(draft: dict, outcome, form: SendForm):
         {
             "idempotency_key": form.key.data,
             "level": outcome.level,
-            "level_rank": ruleset.level(outcome.level).rank,
             "topics": list(outcome.topics),
             "answers": outcome.answers,
             "outcome": outcome.to_dict(),

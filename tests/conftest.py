@@ -265,14 +265,12 @@ def add_submissions(app, ruleset):
                     "received": received,
                     "updated": received,
                     "status": spec.get("status", "new"),
-                    "topics": store.topics_text(entry["topic_list"]),
                     "ruleset_version": ruleset.version,
                     "ruleset_hash": ruleset.hash,
                     "name": name,
                     "email": email,
                     "phone": phone,
                     "contact_method": spec.get("contact_method", "phone"),
-                    "search": store.search_text(name, email, phone, reference),
                 }
             )
         with app.app_context():

@@ -99,7 +99,7 @@ def test_filters(reviewer, mixed, query, expected):
 
 def test_a_common_search_term_walks_the_date_index_and_finds_the_same_rows(reviewer, mixed, monkeypatch):
     rare = references(reviewer.client.get("/review/?q=example"))
-    monkeypatch.setattr(store, "SEARCH_PROBE_LIMIT", 2)
+    monkeypatch.setattr(store.db, "SEARCH_PROBE_LIMIT", 2)
     assert references(reviewer.client.get("/review/?q=example")) == rare
     assert len(rare) == 10
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 
@@ -57,7 +56,7 @@ def test_the_page_shows_contact_answers_rules_and_the_summary(app, reviewer, one
     assert question.label in page
     assert question.option("cancer_history").label in page
     # The rules that fired, with the answers that fired them.
-    outcome = ruleset.evaluate(json.loads(one["answers"]))
+    outcome = ruleset.evaluate(one["answers"])
     assert outcome.fired
     for item in outcome.fired:
         assert f"<code>{item.rule.id}</code>" in page

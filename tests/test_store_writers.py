@@ -15,7 +15,6 @@ from screening import store
 
 SUBMISSION = {
     "level": "info",
-    "level_rank": 1,
     "topics": ["benefits-and-limits"],
     "answers": {},
     "outcome": {},
@@ -80,7 +79,7 @@ def test_a_write_inside_a_write_transaction_reuses_the_lock(tmp_path):
 
     def nested() -> None:  # in a thread of its own, so a lock taken twice fails the test, not hangs it
         own = store.connect(path)
-        with store._immediate(own):
+        with own.transaction():
             store.save_draft(own, token, {"impact": 2}, {})
             store.delete_draft(own, token)
         own.close()

@@ -36,12 +36,15 @@ def db_group() -> None:
 @db_group.command("migrate")
 def db_migrate() -> None:
     """Create the database or apply pending migrations."""
-    db = store.connect(current_app.config["DATABASE"])
+    from ..config import without_password
+    from ..db import open_database
+
+    db = open_database(current_app.config)
     try:
         applied = store.migrate(db)
     finally:
         db.close()
-    where = current_app.config["DATABASE"]
+    where = without_password(current_app.config["DATABASE"])
     click.echo(f"Applied {', '.join(applied)} to {where}." if applied else f"{where} is up to date.")
 
 

@@ -33,8 +33,6 @@ def seed_command(count: int, rng_seed: int | None) -> None:
             lambda outcome: template.render(outcome=outcome, ruleset=ruleset),
             count,
             make_reference=store.new_reference,
-            search_text=store.search_text,
-            topics_text=store.topics_text,
             rng_seed=rng_seed,
             progress=bar.update,
         )
@@ -255,7 +253,10 @@ def backup_command(path: Path, force: bool) -> None:
         )
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
-    store.backup_database(_db(), partial)
+    try:
+        store.backup_database(_db(), partial)
+    except store.NotOnThisStore as exc:
+        raise click.ClickException(str(exc)) from None
     os.replace(partial, path)
     _cli_audit("backup", "database copied")
     size = path.stat().st_size

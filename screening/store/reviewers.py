@@ -1,0 +1,198 @@
+"""Reviewer accounts, their sessions, the sign-in throttle every host shares, and API tokens."""
+
+from __future__ import annotations
+
+from .db import clock
+
+
+class DuplicateReviewer(Exception):
+    """A reviewer with this email already exists."""
+
+
+class DuplicateToken(Exception):
+    """A token with this name exists (revoked or not)."""
+
+
+def add_reviewer(db, email: str, password_hash: str, *, is_admin: bool = False) -> int:
+    """Create a reviewer account and return its id; raise DuplicateReviewer when the email is taken."""
+    at = clock()
+    try:
+        return db.insert(
+            "INSERT INTO reviewers (email, password_hash, is_admin, active, created, updated) "
+            "VALUES (?, ?, ?, 1, ?, ?)",
+            [email, password_hash, int(is_admin), at, at],
+        )
+    except db.IntegrityError:
+        raise DuplicateReviewer(email) from None
+
+
+def get_reviewer(db, reviewer_id: int) -> dict | None:
+    """Return one reviewer by id."""
+    return db.one("SELECT * FROM reviewers WHERE id = ?", [reviewer_id])
+
+
+def find_reviewer(db, email: str) -> dict | None:
+    """Return one reviewer by email (case-insensitive)."""
+    return db.one("SELECT * FROM reviewers WHERE lower(email) = lower(?)", [email])
+
+
+def list_reviewers(db) -> list[dict]:
+    """Return every reviewer, admins first, then by email."""
+    return db.rows("SELECT * FROM reviewers ORDER BY is_admin DESC, lower(email)")
+
+
+def count_reviewers(db) -> int:
+    """Return how many reviewer accounts exist."""
+    return db.scalar("SELECT count(*) FROM reviewers")
+
+
+def set_reviewer_active(db, reviewer_id: int, active: bool) -> None:
+    """Enable or disable an account; disabling ends its sessions at once."""
+    at = clock()
+    with db.transaction():
+        db.execute(
+            "UPDATE reviewers SET active = ?, updated = ? WHERE id = ?", [int(active), at, reviewer_id]
+        )
+        if not active:
+            db.execute(
+                "UPDATE reviewer_sessions SET ended = ? WHERE reviewer_id = ? AND ended IS NULL",
+                [at, reviewer_id],
+            )
+
+
+def set_reviewer_password(db, reviewer_id: int, password_hash: str, *, end_sessions: bool = False) -> None:
+    """Store a new password hash; a reset also ends the reviewer's sessions."""
+    at = clock()
+    with db.transaction():
+        db.execute(
+            "UPDATE reviewers SET password_hash = ?, updated = ? WHERE id = ?",
+            [password_hash, at, reviewer_id],
+        )
+        if end_sessions:
+            db.execute(
+                "UPDATE reviewer_sessions SET ended = ? WHERE reviewer_id = ? AND ended IS NULL",
+                [at, reviewer_id],
+            )
+
+
+def set_alert_choices(db, reviewer_id: int, *, urgent: bool, digest: bool) -> None:
+    db.write(
+        "UPDATE reviewers SET alert_urgent = ?, alert_digest = ?, updated = ? WHERE id = ?",
+        [int(urgent), int(digest), clock(), reviewer_id],
+    )
+
+
+# Sessions: the cookie holds a random token; the table holds its SHA-256, so a copy of the database
+# cannot be turned into a working cookie.
+
+
+def create_reviewer_session(db, token_hash: str, reviewer_id: int) -> None:
+    """Record a new signed-in session."""
+    at = clock()
+    db.write(
+        "INSERT INTO reviewer_sessions (id, reviewer_id, created, last_seen) VALUES (?, ?, ?, ?)",
+        [token_hash, reviewer_id, at, at],
+    )
+
+
+def get_reviewer_session(db, token_hash: str) -> dict | None:
+    """Return a session with its reviewer's email, role and state."""
+    return db.one(
+        "SELECT rs.id, rs.reviewer_id, rs.created, rs.last_seen, rs.ended, "
+        "r.email, r.is_admin, r.active FROM reviewer_sessions rs JOIN reviewers r ON r.id = rs.reviewer_id "
+        "WHERE rs.id = ?",
+        [token_hash],
+    )
+
+
+def touch_reviewer_session(db, token_hash: str, at: str) -> None:
+    """Move a session's last-seen time forward (the idle timeout counts from it)."""
+    db.write("UPDATE reviewer_sessions SET last_seen = ? WHERE id = ? AND ended IS NULL", [at, token_hash])
+
+
+def end_reviewer_session(db, token_hash: str) -> None:
+    """End a session for good: its cookie, replayed later, signs nobody in."""
+    db.write("UPDATE reviewer_sessions SET ended = ? WHERE id = ? AND ended IS NULL", [clock(), token_hash])
+
+
+# Sign-in throttle: counters in the database, so every worker process and every host shares them.
+
+
+def reserve_signin_attempt(db, limits: dict[str, int], since: str) -> list[int] | None:
+    """Count an attempt against every key, or return None when any key reached its limit since `since`.
+
+    Counting before the password is checked, in one transaction that holds the keys' locks, keeps the
+    limit exact even when several hosts receive attempts for the same account at the same moment.
+    """
+    at = clock()
+    with db.transaction():
+        db.lock_keys([f"signin:{key}" for key in limits])
+        for key, limit in limits.items():
+            if (
+                db.scalar("SELECT count(*) FROM signin_attempts WHERE key = ? AND at > ?", [key, since])
+                >= limit
+            ):
+                return None
+        ids = []
+        for key in limits:
+            db.execute("DELETE FROM signin_attempts WHERE key = ? AND at <= ?", [key, since])
+            ids.append(db.insert("INSERT INTO signin_attempts (key, at) VALUES (?, ?)", [key, at]))
+    return ids
+
+
+def forget_signin_attempts(db, ids: list[int], keys: tuple[str, ...] = ()) -> None:
+    """Drop reserved attempts (a successful sign-in is not a failure) and clear the counters of `keys`."""
+    with db.transaction():
+        for attempt_id in ids:
+            db.execute("DELETE FROM signin_attempts WHERE id = ?", [attempt_id])
+        for key in keys:
+            db.execute("DELETE FROM signin_attempts WHERE key = ?", [key])
+
+
+def count_signin_attempts(db, key: str, since: str) -> int:
+    """Return how many attempts `key` made after `since`."""
+    return db.scalar("SELECT count(*) FROM signin_attempts WHERE key = ? AND at > ?", [key, since])
+
+
+def first_notice_since(db, key: str, since: str) -> bool:
+    """Record that the notice `key` goes out now, unless it already went out after `since`.
+
+    Return whether this caller is the one to send it (once per window, however many hosts ask).
+    """
+    with db.transaction():
+        db.lock_keys([f"notice:{key}"])
+        if db.scalar("SELECT count(*) FROM notices_sent WHERE key = ? AND at > ?", [key, since]):
+            return False
+        db.execute("DELETE FROM notices_sent WHERE key = ?", [key])
+        db.execute("INSERT INTO notices_sent (key, at) VALUES (?, ?)", [key, clock()])
+    return True
+
+
+# API tokens for the clinic's integration engine (FHIR), stored as SHA-256 hashes.
+
+
+def add_api_token(db, name: str, token_hash: str) -> None:
+    try:
+        db.write(
+            "INSERT INTO api_tokens (name, token_hash, created) VALUES (?, ?, ?)", [name, token_hash, clock()]
+        )
+    except db.IntegrityError:
+        raise DuplicateToken(name) from None
+
+
+def api_token(db, token_hash: str) -> dict | None:
+    """Return the live (not revoked) token with this hash, or None."""
+    return db.one("SELECT * FROM api_tokens WHERE token_hash = ? AND revoked IS NULL", [token_hash])
+
+
+def list_api_tokens(db) -> list[dict]:
+    return db.rows("SELECT name, created, revoked FROM api_tokens ORDER BY name")
+
+
+def revoke_api_token(db, name: str) -> bool:
+    return (
+        db.write(
+            "UPDATE api_tokens SET revoked = ? WHERE name = ? AND revoked IS NULL", [clock(), name]
+        ).rowcount
+        == 1
+    )

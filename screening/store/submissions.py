@@ -1,0 +1,182 @@
+"""The patient side: drafts of answers, and storing a submission (once, however often it is sent)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from .. import faults
+from .db import clock, shift
+
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: easy to read out on the phone
+SUBMISSION_COLUMNS = (
+    "reference",
+    "idempotency_key",
+    "received",
+    "status",
+    "level",
+    "topics",
+    "answers",
+    "outcome",
+    "summary_html",
+    "ruleset_version",
+    "ruleset_hash",
+    "name",
+    "email",
+    "phone",
+    "contact_method",
+    "search",
+    "updated",
+)
+
+
+def to_json(data) -> str:
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+
+# --- Drafts ----------------------------------------------------------------------------------------
+
+
+def create_draft(db, ttl_hours: int) -> str:
+    """Start a draft for a patient's answers and return its random token."""
+    token = secrets.token_urlsafe(32)
+    at = clock()
+    db.write(
+        "INSERT INTO drafts (token, answers, progress, created, updated, expires) "
+        "VALUES (?, '{}', '{}', ?, ?, ?)",
+        [token, at, at, shift(at, hours=ttl_hours)],
+    )
+    return token
+
+
+def get_draft(db, token: str | None) -> dict | None:
+    """Return the draft's answers and progress, or None when it is missing or has expired."""
+    if not token:
+        return None
+    row = db.one("SELECT * FROM drafts WHERE token = ?", [token])
+    if row is None:
+        return None
+    if row["expires"] <= clock():
+        with faults.tolerated("reading a draft (deleting it once expired)"):
+            delete_draft(db, token)
+        return None
+    return {"token": token, "answers": json.loads(row["answers"]), "progress": json.loads(row["progress"])}
+
+
+def save_draft(db, token: str, answers: dict, progress: dict) -> bool:
+    """Store the draft's answers and progress; return False when the draft is gone."""
+    at = clock()
+    cursor = db.write(
+        "UPDATE drafts SET answers = ?, progress = ?, updated = ? WHERE token = ? AND expires > ?",
+        [to_json(answers), to_json(progress), at, token, at],
+    )
+    return cursor.rowcount == 1
+
+
+def delete_draft(db, token: str) -> None:
+    db.write("DELETE FROM drafts WHERE token = ?", [token])
+
+
+def purge_expired_drafts(db) -> int:
+    """Delete every draft past its expiry time and return how many went."""
+    return db.write("DELETE FROM drafts WHERE expires <= ?", [clock()]).rowcount
+
+
+# --- Submissions -----------------------------------------------------------------------------------
+
+
+def new_reference() -> str:
+    """Return a short reference code such as K7QM-2XPA: random, not a guessable sequence."""
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{code[:4]}-{code[4:]}"
+
+
+def search_text(name: str, email: str, phone: str, reference: str) -> str:
+    """Return what the inbox search looks in: lower-case name, email, phone digits and reference."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    parts = [name, email, digits, reference, reference.replace("-", "")]
+    return " ".join(p.lower() for p in parts if p)
+
+
+def topics_text(topics) -> str:
+    """Return a submission's topic ids as stored in its `topics` column (a JSON list)."""
+    return to_json(sorted(topics))
+
+
+def submission_row(submission: dict, reference: str, at: str) -> dict:
+    """Return the stored row for a submission (the app's and the seed's inserts both build it here).
+
+    `submission` holds the answers, outcome and topics as data; the row holds them as JSON text.
+    """
+    row = {
+        **submission,
+        "reference": reference,
+        "received": submission.get("received", at),
+        "updated": submission.get("updated", at),
+        "status": submission.get("status", "new"),
+        "topics": topics_text(submission["topics"]),
+        "answers": to_json(submission["answers"]),
+        "outcome": to_json(submission["outcome"]),
+        "search": search_text(
+            submission.get("name", ""), submission.get("email", ""), submission.get("phone", ""), reference
+        ),
+    }
+    return {column: row[column] for column in SUBMISSION_COLUMNS if column in row}
+
+
+def insert_rows(db, rows: list[dict], topic_lists: list) -> list[int]:
+    """Insert built rows and their topic rows inside the caller's transaction; return the new ids."""
+    ids = []
+    for row, topics in zip(rows, topic_lists, strict=True):
+        columns = list(row)
+        submission_id = db.insert(
+            f"INSERT INTO submissions ({', '.join(columns)}) "  # noqa: S608 (fixed column names)
+            f"VALUES ({', '.join('?' for _ in columns)})",
+            [row[c] for c in columns],
+        )
+        db.executemany(
+            "INSERT INTO submission_topics (submission_id, topic, received, level, status) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(submission_id, topic, row["received"], row["level"], row["status"]) for topic in topics],
+        )
+        ids.append(submission_id)
+    return ids
+
+
+def submission_by_key(db, idempotency_key: str) -> dict | None:
+    return db.one("SELECT id, reference FROM submissions WHERE idempotency_key = ?", [idempotency_key])
+
+
+def insert_submission(db, submission: dict, *, draft_token: str = "") -> tuple[str, bool]:
+    """Store one submission and its topics, queue its alerts and delete its draft, in one short
+    transaction.
+
+    Return (reference, newly stored). A second call with the same idempotency key (a double click, a
+    retried POST, the same form sent to two hosts at once) stores nothing and returns the first one's
+    reference.
+    """
+    from .alerts import queue_alerts
+
+    at = clock()
+    for _ in range(10):
+        reference = new_reference()
+        row = submission_row(submission, reference, at)
+        try:
+            with db.transaction():
+                existing = submission_by_key(db, submission["idempotency_key"])
+                if existing is not None:
+                    return existing["reference"], False
+                (submission_id,) = insert_rows(db, [row], [submission["topics"]])
+                if draft_token:
+                    db.execute("DELETE FROM drafts WHERE token = ?", [draft_token])
+                if submission.get("alert"):
+                    queue_alerts(db, submission_id, reference, submission["level"], submission["alert"], at)
+            return reference, True
+        except db.IntegrityError as exc:
+            if "idempotency_key" in str(exc):  # another host stored the same send a moment ago
+                existing = submission_by_key(db, submission["idempotency_key"])
+                if existing is not None:
+                    return existing["reference"], False
+            if "reference" not in str(exc):
+                raise
+    raise RuntimeError("could not find a free reference code after 10 tries")
