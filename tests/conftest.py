@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -20,14 +21,102 @@ def ruleset():
     return load_ruleset(RULES_DIR)
 
 
+# The store, patient, reviewer and CLI tests run twice: on SQLite (the embedded default) and on a
+# PostgreSQL 15 server this test session starts itself. Other modules run on SQLite only: the engine
+# needs no database, and some tests are about SQLite itself (its files, locks and query plans).
+BOTH_STORES = {
+    "test_alerts",
+    "test_auth",
+    "test_auth_password_change",
+    "test_auth_throttle",
+    "test_cli_admin",
+    "test_clinic_time",
+    "test_fhir",
+    "test_health",
+    "test_patient_after_sending",
+    "test_patient_journey",
+    "test_patient_pages",
+    "test_review_access",
+    "test_review_admin",
+    "test_review_export",
+    "test_review_inbox",
+    "test_review_pages",
+    "test_review_submission",
+    "test_rule_changes",
+    "test_store_both",
+}
+
+
 @pytest.fixture
-def app_config(tmp_path) -> dict:
-    """Settings for a test app: a fresh database file, development cookies, testing mode."""
+def store_kind(request) -> str:
+    """Which store the test's app runs on (parametrized by pytest_generate_tests)."""
+    return getattr(request, "param", "sqlite")
+
+
+def pytest_generate_tests(metafunc):
+    if "store_kind" in metafunc.fixturenames:
+        both = metafunc.module.__name__ in BOTH_STORES and not metafunc.definition.get_closest_marker(
+            "sqlite_only"
+        )
+        kinds = ["sqlite", "postgresql"] if both else ["sqlite"]
+        if metafunc.definition.get_closest_marker("postgresql_only"):
+            kinds = ["postgresql"]
+        metafunc.parametrize("store_kind", kinds, indirect=True)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: the test is about SQLite itself; run it on SQLite alone")
+    config.addinivalue_line("markers", "postgresql_only: the test is about PostgreSQL alone")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL 15 server for the session, with a migrated template database to copy per test."""
+    import os
+
+    import pgserver
+
+    if not pgserver.available():
+        message = "PostgreSQL 15 is not installed (Debian: apt-get install postgresql-15)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = pgserver.PostgresServer()
+    from screening import store
+
+    db = store.connect(server.create_database("screening_template"))
+    store.migrate(db)
+    db.close()
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def database(store_kind, tmp_path, request):
+    """A fresh, migrated database of the kind under test: a SQLite path or a postgresql:// URL."""
+    if store_kind == "sqlite":
+        yield str(tmp_path / "test.db")
+        return
+    from screening.db import close_db_connections
+
+    server = request.getfixturevalue("postgres")
+    name = f"test_{next(DATABASE_NUMBERS)}"
+    yield server.create_database(name, template="screening_template")
+    close_db_connections()
+    server.drop_database(name)
+
+
+DATABASE_NUMBERS = itertools.count(1)
+
+
+@pytest.fixture
+def app_config(database) -> dict:
+    """Settings for a test app: a fresh database, development cookies, testing mode."""
     return {
         "TESTING": True,
         "SCREENING_ENV": "development",
         "SECRET_KEY": "test-secret-key-0123456789abcdef",
-        "DATABASE": str(tmp_path / "test.db"),
+        "DATABASE": database,
         "RULES_DIR": str(RULES_DIR),
     }
 
@@ -278,3 +367,51 @@ def add_submissions(app, ruleset):
         return rows
 
     return add
+
+
+def reviewer_client_for(app, email: str, password: str):
+    """A test client of `app`, signed in as `email`."""
+    actions = ReviewerActions(app.test_client())
+    assert actions.sign_in(email, password).status_code == 302
+    return actions.client
+
+
+def seed_clinic(path: str, ruleset) -> list[str]:
+    """Fill a SQLite file as a clinic would: an admin, three sent submissions (Olga's first), a note and
+    a status change with their audit entries, a draft. Return the submissions' references."""
+    from screening import auth, create_app, get_db, store
+    from screening.db import close_db_connections
+
+    app = create_app(
+        {"TESTING": True, "SCREENING_ENV": "development", "SECRET_KEY": "k" * 32, "DATABASE": path}
+    )
+    references = []
+    with app.app_context():
+        db = get_db()
+        admin = auth.create_account(ADMIN_EMAIL, password=PASSWORD, is_admin=True)
+        for n, name in enumerate(("Olga Novak", "Ben Ito", "Rosa Diaz")):
+            outcome = ruleset.evaluate(DEFAULT_ANSWERS)
+            reference, _ = store.insert_submission(
+                db,
+                {
+                    "idempotency_key": f"clinic-{n}",
+                    "level": outcome.level,
+                    "topics": list(outcome.topics),
+                    "answers": outcome.answers,
+                    "outcome": outcome.to_dict(),
+                    "summary_html": "<p>Summary</p>",
+                    "ruleset_version": ruleset.version,
+                    "ruleset_hash": ruleset.hash,
+                    "name": name,
+                    "email": f"{name.split()[0].lower()}@example.org",
+                    "phone": f"555-0100-{n:04d}",
+                    "contact_method": "phone",
+                },
+            )
+            references.append(reference)
+        first = store.submission_for_review(db, references[0])
+        who = {"id": admin.id, "email": ADMIN_EMAIL}
+        assert store.note_and_status(db, first, who, "Called, left a message.", "new", "contacted")
+        store.create_draft(db, 24)
+    close_db_connections()
+    return references

@@ -51,7 +51,7 @@ def smtp():
 
 
 @pytest.fixture
-def app_config(app_config, smtp):
+def app_config(app_config, smtp, store_kind):
     return {
         **app_config,
         "SMTP_URL": f"smtp://127.0.0.1:{smtp.controller.port}",

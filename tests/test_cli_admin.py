@@ -243,6 +243,7 @@ def test_purge_defaults_to_the_retention_setting(app, run, add_submissions, cloc
     assert "Deleted 1 submissions received more than 30 days ago" in run("purge").output
 
 
+@pytest.mark.sqlite_only
 def test_backup_copies_the_live_database_and_refuses_to_overwrite(app, run, add_submissions, tmp_path):
     add_submissions({}, {})
     target = tmp_path / "backup.db"
@@ -262,3 +263,14 @@ def test_backup_copies_the_live_database_and_refuses_to_overwrite(app, run, add_
     assert copy.execute("SELECT count(*) FROM submissions").fetchone()[0] == 3
     copy.close()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("backup")) == ["backup.db"]
+
+
+@pytest.mark.postgresql_only
+def test_backup_on_postgresql_points_to_pg_dump(run, tmp_path):
+    result = run("backup", str(tmp_path / "copy.db"))
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: screening backup copies a SQLite file. On PostgreSQL use the server's own tools, for example "
+        "pg_dump --format=custom --file=screening.dump with the same connection settings.\n"
+    )
+    assert not (tmp_path / "copy.db").exists()

@@ -39,7 +39,7 @@ def test_a_clinic_day_is_25_hours_on_the_day_the_clocks_go_back():
 
 
 @pytest.fixture
-def app_config(app_config):
+def app_config(app_config, store_kind):
     return {**app_config, "TIMEZONE": CHICAGO}
 
 

@@ -138,7 +138,7 @@ def test_a_step_sent_during_a_lock_comes_back_ticked_and_typed(tmp_path):
 
 
 @pytest.fixture
-def app_config(app_config):
+def app_config(app_config, store_kind):
     return {**app_config, "DATABASE_BUSY_TIMEOUT_MS": 300}
 
 

@@ -30,7 +30,7 @@ FHIR_JSON = "application/fhir+json"
 
 
 @pytest.fixture
-def app_config(app_config):
+def app_config(app_config, store_kind):
     return {**app_config, "BASE_URL": "https://clinic.example.org"}
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from screening import close_db_connections
 
 
@@ -18,6 +20,7 @@ def test_a_healthy_app_names_its_rule_set_and_nothing_more(client, ruleset):
     assert "Set-Cookie" not in response.headers
 
 
+@pytest.mark.sqlite_only
 def test_a_database_that_does_not_answer_gives_503(app, client, tmp_path, caplog):
     broken = tmp_path / "not-a-database.db"
     broken.write_bytes(b"this is not an SQLite file " * 200)

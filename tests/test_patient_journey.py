@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
@@ -58,12 +57,11 @@ EXAMPLES = [
 
 
 def rows(app, table="submissions"):
-    con = sqlite3.connect(app.config["DATABASE"])
-    con.row_factory = sqlite3.Row
+    db = store.connect(app.config["DATABASE"])
     try:
-        return [dict(r) for r in con.execute(f"SELECT * FROM {table}")]  # noqa: S608 (test helper)
+        return db.rows(f"SELECT * FROM {table}")  # noqa: S608 (test helper)
     finally:
-        con.close()
+        db.close()
 
 
 def test_start_page_says_what_this_is(client):
@@ -358,13 +356,12 @@ def test_abandoned_drafts_are_deleted_once_expired_when_someone_starts(app, pati
     Patient(app.test_client(), patient.ruleset).start()
     assert len(rows(app, "drafts")) == 1, "the two expired drafts are gone; the new one stays"
     clock["now"] = start + timedelta(hours=25, minutes=5)
-    con = sqlite3.connect(app.config["DATABASE"])
-    with con:
-        con.execute(
-            "INSERT INTO drafts (token, answers, progress, created, updated, expires) "
-            "VALUES ('stale', '{}', '{}', '2026-01-01', '2026-01-01', '2026-01-02')"
-        )
-    con.close()
+    db = store.connect(app.config["DATABASE"])
+    db.write(
+        "INSERT INTO drafts (token, answers, progress, created, updated, expires) "
+        "VALUES ('stale', '{}', '{}', '2026-01-01', '2026-01-01', '2026-01-02')"
+    )
+    db.close()
     Patient(app.test_client(), patient.ruleset).start()
     assert "stale" in {r["token"] for r in rows(app, "drafts")}, "at most one purge every 10 minutes"
     clock["now"] = start + timedelta(hours=25, minutes=11)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from conftest import DEFAULT_ANSWERS, page, text_of
+
+from screening import store
 
 
 def assert_well_formed(response):
@@ -27,11 +28,11 @@ def assert_well_formed(response):
 
 
 def draft_answers(app) -> dict:
-    con = sqlite3.connect(app.config["DATABASE"])
+    db = store.connect(app.config["DATABASE"])
     try:
-        return json.loads(con.execute("SELECT answers FROM drafts").fetchone()[0])
+        return json.loads(db.scalar("SELECT answers FROM drafts"))
     finally:
-        con.close()
+        db.close()
 
 
 def test_every_patient_page_is_well_formed(patient, client):
@@ -170,9 +171,9 @@ def test_send_form_messages_and_nothing_stored(patient, app, change, errors):
     for field, message in errors.items():
         assert html.find(id=f"{field}-error").get_text(" ", strip=True) == f"Error: {message}"
     assert [a.get_text(strip=True) for a in html.select(".error-summary a")] == list(errors.values())
-    con = sqlite3.connect(app.config["DATABASE"])
-    assert con.execute("SELECT count(*) FROM submissions").fetchone()[0] == 0
-    con.close()
+    db = store.connect(app.config["DATABASE"])
+    assert db.scalar("SELECT count(*) FROM submissions") == 0
+    db.close()
 
 
 def test_consent_box_starts_unticked(patient):

@@ -128,7 +128,6 @@ def test_a_submission_under_an_older_rule_set_shows_today_beside_what_was_stored
         db.execute(
             "UPDATE submissions SET ruleset_hash = 'older', ruleset_version = '2026.10.1', topics = '[\"benefits-and-limits\"]', level = 'info' WHERE reference = 'BP-OLD1'"
         )
-        db.conn.commit()
     html = page(reviewer.client.get("/review/submissions/BP-OLD1"))
     drift = html.select_one(".drift")
     text = " ".join(drift.get_text().split())

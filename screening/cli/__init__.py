@@ -48,6 +48,54 @@ def db_migrate() -> None:
     click.echo(f"Applied {', '.join(applied)} to {where}." if applied else f"{where} is up to date.")
 
 
+@db_group.command("copy")
+@click.option(
+    "--from", "source_setting", required=True, metavar="SOURCE", help="A SQLite path or a postgresql:// URL."
+)
+@click.option(
+    "--to", "target_setting", required=True, metavar="TARGET", help="A SQLite path or a postgresql:// URL."
+)
+def db_copy(source_setting: str, target_setting: str) -> None:
+    """Copy every table from SOURCE to TARGET (for example SQLite to PostgreSQL), then check the counts.
+
+    TARGET is created or migrated first and must hold no submissions. Stop the app (or keep patients
+    out) while copying: what arrives at SOURCE during the copy may be missed.
+    """
+    from pathlib import Path
+
+    from ..config import without_password
+    from ..store.copy import TargetNotEmpty, copy_all, count
+
+    for setting in (source_setting, target_setting):
+        try:
+            store.is_postgres(setting)
+        except store.DatabaseSettingError as exc:
+            raise click.ClickException(str(exc).replace("SCREENING_DATABASE: ", "")) from None
+    if not store.is_postgres(source_setting) and not Path(source_setting).is_file():
+        raise click.ClickException(f"{source_setting} does not exist: --from names the database to copy.")
+    source = store.connect(source_setting)
+    target = store.connect(target_setting)
+    try:
+        store.migrate(target)
+        total = sum(count(source, table) for table in store.TABLES)
+        with click.progressbar(length=total, label="Copying") as bar:
+            try:
+                counts = copy_all(source, target, progress=bar.update)
+            except TargetNotEmpty as exc:
+                raise click.ClickException(f"{without_password(target_setting)}: {exc}.") from None
+    finally:
+        source.close()
+        target.close()
+    width = max(len(table) for table, _, _ in counts)
+    click.echo(f"{'table'.ljust(width)}  {'source':>10}  {'target':>10}")
+    for table, there, here in counts:
+        click.echo(f"{table.ljust(width)}  {there:>10,}  {here:>10,}{'' if there == here else '  MISMATCH'}")
+    if any(there != here for _, there, here in counts):
+        raise click.ClickException("the counts differ; the copy is not complete (see MISMATCH above).")
+    source_name, target_name = without_password(source_setting), without_password(target_setting)
+    click.echo(f"Copied {total:,} rows from {source_name} to {target_name}.")
+
+
 # --- reviewers, seed, export, purge, backup (reviewer side) ---------------------------------------
 
 FIRST_ADMIN_EMAIL = "admin@clinic.example"
