@@ -26,6 +26,7 @@ import time
 import timeit
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -283,6 +284,44 @@ def prepared_drafts(database: str, count: int) -> tuple[list[str], list[str]]:
     return cookies, bodies
 
 
+def submission_figure(name: str, ours_db: str, base_db: str, args) -> None:
+    """The full submission through gunicorn (validate, evaluate, store, redirect) against the baseline's
+    validate-and-insert on the same kind of database.
+
+    Rounds alternate between the two servers and the median counts, so a burst of noise on this shared
+    machine during one run does not decide the verdict. Each round uses fresh drafts.
+    """
+    seconds, procs = (3, 2) if args.quick else (8, 3)
+    sub_rounds, per_round = (1, 4000) if args.quick else (3, 8000)
+    cookies, bodies = prepared_drafts(ours_db, per_round * sub_rounds)
+    sub_ours_runs, sub_base_runs, errors_ours, errors_base = [], [], 0, 0
+    with (
+        gunicorn("bench.ours_app:app", {"BENCH_DATABASE": ours_db}) as (ours, _),
+        gunicorn("bench.baseline_app:app", {"BASELINE_DATABASE": base_db}, ready="/form") as (base, _),
+    ):
+        for r in range(sub_rounds):
+            part = slice(r * per_round, (r + 1) * per_round)
+            rps, errors = throughput(
+                ours, "POST", "/send", seconds, procs, bodies=bodies[part], cookies=cookies[part], expect=302
+            )
+            sub_ours_runs.append(rps)
+            errors_ours += errors
+            base_bodies = [b.replace("bench-", "base-") for b in bodies[part]]
+            rps, errors = throughput(base, "POST", "/submit", seconds, procs, bodies=base_bodies, expect=302)
+            sub_base_runs.append(rps)
+            errors_base += errors
+    sub_ours, sub_base = statistics.median(sub_ours_runs), statistics.median(sub_base_runs)
+    report(
+        name,
+        sub_ours,
+        "req/s",
+        sub_base,
+        ">= 0.8x baseline",
+        sub_ours >= 0.8 * sub_base and errors_ours == 0,
+        f"validate, evaluate, store, redirect; errors {errors_ours} vs {errors_base}",
+    )
+
+
 def bench_pages(args) -> None:
     from baseline_app import prepare
 
@@ -314,45 +353,7 @@ def bench_pages(args) -> None:
             "GET /step/treatments vs a minimal Flask + WTForms page",
         )
 
-        # Rounds alternate between the two servers and the median counts, so a burst of noise on this
-        # shared machine during one run does not decide the verdict. Each round uses fresh drafts.
-        sub_rounds, per_round = (1, 4000) if args.quick else (3, 8000)
-        cookies, bodies = prepared_drafts(ours_db, per_round * sub_rounds)
-        sub_ours_runs, sub_base_runs, errors_ours, errors_base = [], [], 0, 0
-        with (
-            gunicorn("bench.ours_app:app", env_ours) as (ours, _),
-            gunicorn("bench.baseline_app:app", env_base, ready="/form") as (base, _),
-        ):
-            for r in range(sub_rounds):
-                part = slice(r * per_round, (r + 1) * per_round)
-                rps, errors = throughput(
-                    ours,
-                    "POST",
-                    "/send",
-                    seconds,
-                    procs,
-                    bodies=bodies[part],
-                    cookies=cookies[part],
-                    expect=302,
-                )
-                sub_ours_runs.append(rps)
-                errors_ours += errors
-                base_bodies = [b.replace("bench-", "base-") for b in bodies[part]]
-                rps, errors = throughput(
-                    base, "POST", "/submit", seconds, procs, bodies=base_bodies, expect=302
-                )
-                sub_base_runs.append(rps)
-                errors_base += errors
-        sub_ours, sub_base = statistics.median(sub_ours_runs), statistics.median(sub_base_runs)
-        report(
-            "full submission (requests/s)",
-            sub_ours,
-            "req/s",
-            sub_base,
-            ">= 0.8x baseline",
-            sub_ours >= 0.8 * sub_base and errors_ours == 0,
-            f"validate, evaluate, store, redirect; errors {errors_ours} vs {errors_base}",
-        )
+        submission_figure("full submission (requests/s)", ours_db, base_db, args)
 
 
 # --- the inbox and the export at a million submissions ----------------------------------------------
@@ -388,8 +389,13 @@ def seeded_database(count: int) -> str:
 
 def bench_inbox(args) -> None:
     count = 100_000 if args.quick else 1_000_000
-    database = seeded_database(count)
-    db = store.connect(database)
+    db = store.connect(seeded_database(count))
+    inbox_figures(db, count, "inbox")
+    db.close()
+
+
+def inbox_figures(db, count: int, label: str) -> None:
+    """Time the first page and a page deep in for each filter (best of 5), against this machine's speed."""
     levels = tuple(level.id for level in load_ruleset(ROOT / "rules").levels)
     deep = db.execute(
         "SELECT received, id FROM submissions ORDER BY received DESC, id DESC LIMIT 1 OFFSET ?", [count // 2]
@@ -407,7 +413,7 @@ def bench_inbox(args) -> None:
     calib = calibration() * 1e3
     for name, query in queries.items():
         first = min(timeit.repeat(lambda q=query: store.inbox_page(db, q), number=1, repeat=5)) * 1e3
-        report(f"inbox at {count:,}: {name}, first page", first, "ms", calib, "< 20 ms", first < 20)
+        report(f"{label} at {count:,}: {name}, first page", first, "ms", calib, "< 20 ms", first < 20)
         if not query.urgent and not query.search:
             cursor = tuple(deep)
             later = (
@@ -418,8 +424,7 @@ def bench_inbox(args) -> None:
                 )
                 * 1e3
             )
-            report(f"inbox at {count:,}: {name}, deep page", later, "ms", calib, "< 20 ms", later < 20)
-    db.close()
+            report(f"{label} at {count:,}: {name}, deep page", later, "ms", calib, "< 20 ms", later < 20)
 
 
 def peak_rss_mb(command: list[str], env: dict, stdout: Path | None = None) -> float:
@@ -524,36 +529,42 @@ def bench_diff(args) -> None:
 
 
 def bench_load(args) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        load_figure(args, f"{tmp}/load.db", hosts=1, workers=4)
+
+
+def load_figure(args, database: str, *, hosts: int, workers: int) -> None:
+    """50 clients sending for a minute through `hosts` gunicorn hosts; none lost, no errors."""
     seconds = args.seconds or (15 if args.quick else 60)
     clients = 50
-    with tempfile.TemporaryDirectory() as tmp:
-        database = f"{tmp}/load.db"
-        env = {"SCREENING_DATABASE": database, "SCREENING_SECRET_KEY": SECRET, "SCREENING_ENV": "development"}
-        acknowledged: list[str] = []
-        failures: list[str] = []
-        lock = threading.Lock()
-        with gunicorn("wsgi:app", env, workers=4) as (base, _):
-            deadline = time.monotonic() + seconds
+    env = {"SCREENING_DATABASE": database, "SCREENING_SECRET_KEY": SECRET, "SCREENING_ENV": "development"}
+    acknowledged: list[str] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    with ExitStack() as stack:
+        bases = [stack.enter_context(gunicorn("wsgi:app", env, workers=workers))[0] for _ in range(hosts)]
+        deadline = time.monotonic() + seconds
 
-            def client(n: int) -> None:
-                while time.monotonic() < deadline:
-                    try:
-                        reference = complete_and_send(base, name=f"Client {n}")
-                        with lock:
-                            acknowledged.append(reference)
-                    except Exception as exc:
-                        with lock:
-                            failures.append(repr(exc)[:200])
+        def client(n: int) -> None:
+            while time.monotonic() < deadline:
+                try:
+                    reference = complete_and_send(bases[n % hosts], name=f"Client {n}")
+                    with lock:
+                        acknowledged.append(reference)
+                except Exception as exc:
+                    with lock:
+                        failures.append(repr(exc)[:200])
 
-            with ThreadPoolExecutor(clients) as pool:
-                list(pool.map(client, range(clients)))
-        db = store.connect(database)
-        stored = {row["reference"] for row in db.query("SELECT reference FROM submissions")}
-        db.close()
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(client, range(clients)))
+    db = store.connect(database)
+    stored = {row["reference"] for row in db.query("SELECT reference FROM submissions")}
+    db.close()
     lost = len(set(acknowledged) - stored)
     ok = not failures and lost == 0 and len(stored) == len(acknowledged)
+    where = "" if hosts == 1 else f", {hosts} hosts on PostgreSQL"
     report(
-        f"{clients} clients for {seconds} s",
+        f"{clients} clients for {seconds} s{where}",
         len(acknowledged) / seconds,
         "sends/s",
         None,
@@ -564,6 +575,61 @@ def bench_load(args) -> None:
     )
 
 
+# --- the same figures on PostgreSQL, on a server this run starts from Debian's binaries -------------
+
+
+def postgres_server():
+    import pgserver
+
+    if not pgserver.available():
+        raise SystemExit("PostgreSQL 15 is not installed (Debian: apt-get install postgresql-15).")
+    # Kept between runs (the million rows are copied once); durable, as a production server runs.
+    return pgserver.PostgresServer(HERE / ".cache" / "postgres", durable=True)
+
+
+def bench_postgres(args) -> None:
+    from baseline_app import prepare
+
+    server = postgres_server()
+    try:
+        for name in ("bench_ours", "bench_base", "bench_load"):
+            server.drop_database(name)
+            server.create_database(name)
+        ours, base = server.url("bench_ours"), server.url("bench_base")
+        prepare(base)
+        submission_figure("PostgreSQL: full submission (requests/s)", ours, base, args)
+        count = 100_000 if args.quick else 1_000_000
+        name = f"inbox_{count}"
+        if not server.exists(name):
+            print(
+                f"Copying {count:,} seeded submissions into PostgreSQL (once; kept for later runs)...",
+                flush=True,
+            )
+            server.create_database(name + "_partial")
+            subprocess.run(
+                [
+                    str(Path(sys.executable).parent / "screening"),
+                    "db",
+                    "copy",
+                    "--from",
+                    seeded_database(count),
+                    "--to",
+                    server.url(name + "_partial"),
+                ],
+                env={**os.environ, "SCREENING_ENV": "development", "SCREENING_SECRET_KEY": SECRET},
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            server.sql(f'ALTER DATABASE "{name}_partial" RENAME TO "{name}"')
+        db = store.connect(server.url(name))
+        db.execute("ANALYZE")
+        inbox_figures(db, count, "PostgreSQL inbox")
+        db.close()
+        load_figure(args, server.url("bench_load"), hosts=2, workers=2)
+    finally:
+        server.remove()
+
+
 FIGURES = {
     "engine": bench_engine,
     "page": bench_pages,
@@ -572,6 +638,7 @@ FIGURES = {
     "diff": bench_diff,
     "fhir_export": bench_fhir_export,
     "load": bench_load,
+    "postgres": bench_postgres,
 }
 
 

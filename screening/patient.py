@@ -428,4 +428,4 @@ def csrf_error(exc: CSRFError):
 
 
 # The sending pages register their routes on `bp` when imported.
-from .sending import answers_digest  # noqa: E402, F401
+from . import sending  # noqa: E402, F401

@@ -73,7 +73,9 @@ def pytest_configure(config):
 def postgres():
     """One PostgreSQL 15 server for the session, with a migrated template database to copy per test."""
     import os
+    import sys
 
+    sys.path.insert(0, str(ROOT / "bench"))
     import pgserver
 
     if not pgserver.available():

@@ -6,13 +6,14 @@ from __future__ import annotations
 from .db import shift
 
 
-def queue_alerts(db, submission_id: int, reference: str, level: str, alert: dict, at: str) -> None:
+def queue_alerts(db, reference: str, level: str, alert: dict, at: str) -> None:
     """Queue one alert per active reviewer who asked for this kind (inside the submission's transaction)."""
     column = "alert_digest" if alert["kind"] == "digest" else "alert_urgent"
     db.execute(
         "INSERT INTO outbox (reviewer_id, submission_id, reference, level, kind, created, due) "  # noqa: S608
-        f"SELECT id, ?, ?, ?, ?, ?, ? FROM reviewers WHERE active = 1 AND {column} = 1",
-        [submission_id, reference, level, alert["kind"], at, alert["due"]],
+        f"SELECT r.id, s.id, s.reference, ?, ?, ?, ? FROM reviewers r JOIN submissions s ON s.reference = ? "
+        f"WHERE r.active = 1 AND r.{column} = 1",
+        [level, alert["kind"], at, alert["due"], reference],
     )
 
 

@@ -14,6 +14,7 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -132,6 +133,11 @@ class Database:
 
     def lock_keys(self, keys: Sequence[str]) -> None:
         """Inside a transaction, queue behind any other transaction locking one of these keys."""
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Send the writes inside as one batch where the store can (their results are not read)."""
+        yield
 
     def search_clause(self, term: str) -> tuple[str, list]:
         """Return a WHERE term matching submissions (as `s`) whose search text contains `term`."""
@@ -274,9 +280,10 @@ def _pg_sql(sql: str) -> str:
 class PostgresDatabase(Database):
     """A pool of PostgreSQL connections (psycopg 3, psycopg_pool) shared by a process's threads.
 
-    Outside a transaction each statement borrows a connection in autocommit mode; a transaction keeps
-    one connection for its thread until it ends. The pool checks a connection before lending it, so a
-    server restart costs the requests during the restart and nothing after.
+    A thread borrows one connection (in autocommit mode) at its first statement and keeps it until
+    `reset()` at the end of the request, so a request pays for one borrowing however many statements it
+    runs. The pool checks a connection before lending it, and a connection that failed is thrown away,
+    so a server restart costs the requests during the restart and nothing after.
     """
 
     dialect = "postgresql"
@@ -297,16 +304,19 @@ class PostgresDatabase(Database):
 
         self.url = url
         self.IntegrityError = psycopg.IntegrityError
+        self.OperationalError = psycopg.OperationalError
         self.Error = psycopg.Error
         self.busy_timeout_ms = int(busy_timeout_ms)
         self._local = threading.local()
+        self._idle_since: dict[int, float] = {}
         self.pool = ConnectionPool(
             url,
             min_size=min_size,
             max_size=max_size,
             timeout=timeout,
             open=False,
-            check=ConnectionPool.check_connection,
+            check=self._check,
+            reset=self._returned,
             kwargs={"autocommit": True, "connect_timeout": max(2, int(timeout))},
             configure=self._configure,
             reconnect_timeout=60,
@@ -314,49 +324,79 @@ class PostgresDatabase(Database):
         )
         self.pool.open(wait=False)
 
+    RECHECK_AFTER = 2.0  # seconds idle in the pool before a connection is checked again when lent
+
+    def _returned(self, conn) -> None:
+        self._idle_since[id(conn)] = time.monotonic()
+
+    def _check(self, conn) -> None:
+        """Check a connection before lending it, unless it came back moments ago: under load that saves a
+        round trip per request. A connection that died in those moments fails its request with the
+        "try again" page and is thrown away; the next one is checked or new."""
+        if time.monotonic() - self._idle_since.pop(id(conn), 0.0) > self.RECHECK_AFTER:
+            conn.execute("")
+
     def _configure(self, conn) -> None:
         # A statement that waits this long for a lock gives up (the app says "busy, try again").
         conn.execute(f"SET lock_timeout = {self.busy_timeout_ms}")
         conn.execute("SET TIME ZONE 'UTC'")
 
-    @property
-    def _conn(self):
-        return getattr(self._local, "conn", None)
+    def _held(self):
+        """Return this thread's connection, borrowing one from the pool for the rest of the request."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self.pool.getconn()
+        return conn
+
+    def _release(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
+            self.pool.putconn(conn)  # a broken connection is thrown away, not lent again
 
     def execute(self, sql: str, params: Sequence = ()):
-        conn = self._conn
-        if conn is not None:
-            return self._run(conn, sql, params)
-        with self.pool.connection() as conn:
-            return self._run(conn, sql, params)
-
-    @staticmethod
-    def _run(conn, sql: str, params: Sequence) -> Result:
-        cursor = conn.execute(_pg_sql(sql), list(params) if params else None)
-        rows = cursor.fetchall() if cursor.description else []
+        conn = self._held()
+        try:
+            cursor = conn.execute(_pg_sql(sql), list(params) if params else None)
+            rows = cursor.fetchall() if cursor.description else []
+        except self.OperationalError:
+            if not getattr(self._local, "depth", 0):
+                self._release()
+            raise
         return Result(cursor.description, rows, cursor.rowcount)
 
     def executemany(self, sql: str, rows) -> None:
         rows = [list(row) for row in rows]
         if not rows:
             return
-        with self.transaction(), self._conn.cursor() as cursor:
+        with self.transaction(), self._held().cursor() as cursor:
             cursor.executemany(_pg_sql(sql), rows)
 
     def insert(self, sql: str, params: Sequence = ()) -> int:
         return int(self.write(sql + " RETURNING id", params).fetchone()[0])
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """PostgreSQL's pipeline mode: the statements inside travel together, one round trip in all."""
+        with self._held().pipeline():
+            yield
+
+    @contextmanager
     def transaction(self) -> Iterator[None]:
-        if self._conn is not None:
+        if getattr(self._local, "depth", 0):
             yield
             return
-        with self.pool.connection() as conn, conn.transaction():
-            self._local.conn = conn
-            try:
+        conn = self._held()
+        self._local.depth = 1
+        try:
+            with conn.transaction():
                 yield
-            finally:
-                self._local.conn = None
+        except self.OperationalError:
+            self._local.depth = 0
+            self._release()
+            raise
+        finally:
+            self._local.depth = 0
 
     def lock_keys(self, keys: Sequence[str]) -> None:
         for key in sorted(set(keys)):  # one order for everyone: no deadlock between two lockers
@@ -379,7 +419,9 @@ class PostgresDatabase(Database):
             self.execute(sql, params)
 
     def reset(self) -> None:
-        self._local.conn = None
+        """Give this thread's connection back to the pool (after each request)."""
+        self._release()
 
     def close(self) -> None:
+        self._release()
         self.pool.close()

@@ -6,7 +6,7 @@ import os
 import sqlite3
 
 from .db import clock
-from .submissions import SUBMISSION_COLUMNS, submission_row
+from .submissions import insert_rows, submission_row
 
 
 class NotOnThisStore(Exception):
@@ -17,26 +17,11 @@ def insert_seed_submissions(db, submissions: list[dict]) -> None:
     """Insert many submissions (and their topic rows) in one transaction, for seeding and benchmarks.
 
     Each holds what `insert_submission` takes (answers, outcome and topics as data) plus its
-    `reference`, `received` and `status`; rows are built by the same `submission_row`.
+    `reference`, `received` and `status`; rows are built and inserted as the patient side's are.
     """
     rows = [submission_row(s, s["reference"], s["received"]) for s in submissions]
-    with db.transaction():
-        first = db.scalar("SELECT coalesce(max(id), 0) + 1 FROM submissions")
-        marks = ", ".join("?" for _ in SUBMISSION_COLUMNS)
-        db.executemany(
-            f"INSERT INTO submissions (id, {', '.join(SUBMISSION_COLUMNS)}) VALUES (?, {marks})",  # noqa: S608
-            [(first + n, *(row[c] for c in SUBMISSION_COLUMNS)) for n, row in enumerate(rows)],
-        )
-        db.executemany(
-            "INSERT INTO submission_topics (submission_id, topic, received, level, status) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [
-                (first + n, topic, row["received"], row["level"], row["status"])
-                for n, (row, s) in enumerate(zip(rows, submissions, strict=True))
-                for topic in s["topics"]
-            ],
-        )
-        db.after_explicit_ids("submissions")
+    with db.batch(), db.transaction():
+        insert_rows(db, rows, [s["topics"] for s in submissions])
 
 
 def existing_references(db, references: set[str]) -> set[str]:

@@ -121,26 +121,32 @@ def submission_row(submission: dict, reference: str, at: str) -> dict:
             submission.get("name", ""), submission.get("email", ""), submission.get("phone", ""), reference
         ),
     }
-    return {column: row[column] for column in SUBMISSION_COLUMNS if column in row}
+    row.setdefault("email", "")
+    row.setdefault("phone", "")
+    return {column: row[column] for column in SUBMISSION_COLUMNS}
 
 
-def insert_rows(db, rows: list[dict], topic_lists: list) -> list[int]:
-    """Insert built rows and their topic rows inside the caller's transaction; return the new ids."""
-    ids = []
-    for row, topics in zip(rows, topic_lists, strict=True):
-        columns = list(row)
-        submission_id = db.insert(
-            f"INSERT INTO submissions ({', '.join(columns)}) "  # noqa: S608 (fixed column names)
-            f"VALUES ({', '.join('?' for _ in columns)})",
-            [row[c] for c in columns],
-        )
-        db.executemany(
-            "INSERT INTO submission_topics (submission_id, topic, received, level, status) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(submission_id, topic, row["received"], row["level"], row["status"]) for topic in topics],
-        )
-        ids.append(submission_id)
-    return ids
+def insert_rows(db, rows: list[dict], topic_lists: list) -> None:
+    """Insert built rows and their topic rows inside the caller's transaction.
+
+    Topic rows find their submission by its reference, so no statement waits for another's result and
+    PostgreSQL can send them all in one batch.
+    """
+    columns = list(SUBMISSION_COLUMNS)
+    db.executemany(
+        f"INSERT INTO submissions ({', '.join(columns)}) "  # noqa: S608 (fixed column names)
+        f"VALUES ({', '.join('?' for _ in columns)})",
+        [[row[c] for c in columns] for row in rows],
+    )
+    db.executemany(
+        "INSERT INTO submission_topics (submission_id, topic, received, level, status) "
+        "SELECT id, ?, received, level, status FROM submissions WHERE reference = ?",
+        [
+            (topic, row["reference"])
+            for row, topics in zip(rows, topic_lists, strict=True)
+            for topic in topics
+        ],
+    )
 
 
 def submission_by_key(db, idempotency_key: str) -> dict | None:
@@ -162,18 +168,15 @@ def insert_submission(db, submission: dict, *, draft_token: str = "") -> tuple[s
         reference = new_reference()
         row = submission_row(submission, reference, at)
         try:
-            with db.transaction():
-                existing = submission_by_key(db, submission["idempotency_key"])
-                if existing is not None:
-                    return existing["reference"], False
-                (submission_id,) = insert_rows(db, [row], [submission["topics"]])
+            with db.batch(), db.transaction():
+                insert_rows(db, [row], [submission["topics"]])
                 if draft_token:
                     db.execute("DELETE FROM drafts WHERE token = ?", [draft_token])
                 if submission.get("alert"):
-                    queue_alerts(db, submission_id, reference, submission["level"], submission["alert"], at)
+                    queue_alerts(db, reference, submission["level"], submission["alert"], at)
             return reference, True
         except db.IntegrityError as exc:
-            if "idempotency_key" in str(exc):  # another host stored the same send a moment ago
+            if "idempotency_key" in str(exc):  # sent before (a double click, a retry, another host)
                 existing = submission_by_key(db, submission["idempotency_key"])
                 if existing is not None:
                     return existing["reference"], False

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL 15 server for the tests, started from Debian's binaries.
+"""A PostgreSQL 15 server for the tests and `make bench`, started from Debian's binaries.
 
 PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user in a folder that
 user owns. It listens on 127.0.0.1 on a free port and trusts local connections. It skips fsync (the
@@ -32,8 +32,13 @@ def free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="screening-pg-"))
+    """A server in a new temporary folder, or (with `folder`) in a kept one that a later run starts again."""
+
+    def __init__(self, folder: Path | None = None, *, durable: bool = False) -> None:
+        self.kept = folder is not None
+        self.durable = durable  # fsync and full-page writes on, as a production server runs
+        self.folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="screening-pg-"))
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.data = self.folder / "data"
         self.log = self.folder / "server.log"
         self.port = free_port()
@@ -42,18 +47,19 @@ class PostgresServer:
             owner = pwd.getpwnam("postgres")
             os.chown(self.folder, owner.pw_uid, owner.pw_gid)
             self._as = ["runuser", "-u", "postgres", "--"]
-        self._run(
-            BIN / "initdb",
-            "-D",
-            self.data,
-            "-U",
-            USER,
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C",
-            "--no-sync",
-        )
+        if not (self.data / "PG_VERSION").exists():
+            self._run(
+                BIN / "initdb",
+                "-D",
+                self.data,
+                "-U",
+                USER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            )
         self.start()
 
     def _run(self, *args, check: bool = True) -> subprocess.CompletedProcess:
@@ -62,10 +68,9 @@ class PostgresServer:
         )
 
     def start(self) -> None:
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=off "
-            "-c full_page_writes=off -c max_connections=300"
-        )
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c max_connections=300"
+        if not self.durable:
+            options += " -c fsync=off -c full_page_writes=off"
         self._run(BIN / "pg_ctl", "-D", self.data, "-l", self.log, "-o", options, "-w", "-t", "30", "start")
 
     def stop(self, mode: str = "fast") -> None:
@@ -93,6 +98,16 @@ class PostgresServer:
     def drop_database(self, name: str) -> None:
         self.sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def exists(self, dbname: str) -> bool:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            return (
+                conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone() is not None
+            )
+
     def remove(self) -> None:
+        """Stop the server; a temporary folder goes with it, a kept one stays for the next run."""
         self.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if not self.kept:
+            shutil.rmtree(self.folder, ignore_errors=True)
