@@ -176,6 +176,21 @@ def find_account(email: str) -> dict:
     return row
 
 
+def set_active(reviewer: dict, active: bool, *, by: dict | None = None) -> None:
+    """Enable or disable an account and write its audit entry in one transaction; disabling ends the
+    account's sessions at once. `by` is the admin doing it, or None for the command line."""
+    db = get_db()
+    with db.transaction():
+        store.set_reviewer_active(db, reviewer["id"], active)
+        store.record_audit(
+            db,
+            "reviewer_enable" if active else "reviewer_disable",
+            reviewer_id=by["id"] if by else None,
+            reviewer_email=by["email"] if by else "",
+            detail=f"reviewer {reviewer['email']}" + ("" if by else " (command line)"),
+        )
+
+
 def reset_password(reviewer: dict) -> NewAccount:
     """Give a reviewer a new generated password and end their sessions."""
     password = generate_password(reviewer["email"])

@@ -98,6 +98,29 @@ def step_form_class(questionnaire: Questionnaire, step_id: str, shown: tuple[str
     return type(f"Step_{step_id}_Form", (FlaskForm,), fields)
 
 
+def read_posted(step, formdata, *, options_only: bool = False) -> dict:
+    """Return what was posted for a step's questions as engine answers: the one reading of a posted step.
+
+    Unchecked, it shows a step again with the patient's own values; with `options_only` it keeps only
+    real options (the emergency check, which must not wait for anything else on the step to be
+    valid). A validated form's answers come through `field_answer` too (`form_answers`).
+    """
+    answers = {}
+    for question in step.questions:
+        if question.type == "multi":
+            values = formdata.getlist(question.id)
+            if options_only:
+                values = list(dict.fromkeys(v for v in values if question.option(v) is not None))
+            if values:
+                answers[question.id] = values
+            continue
+        value = formdata.get(question.id)
+        if not value or (options_only and (question.type != "single" or question.option(value) is None)):
+            continue
+        answers[question.id] = field_answer(question, value)
+    return answers
+
+
 def form_answers(questionnaire: Questionnaire, form: FlaskForm, shown) -> dict:
     """Return the answers in a validated step form."""
     answers = {}

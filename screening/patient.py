@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from flask import (
@@ -19,12 +18,11 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 
 from . import faults, get_db, get_ruleset, store
-from .forms import SendForm, form_answers, step_form_class
+from .forms import SendForm, form_answers, read_posted, step_form_class
 
 bp = Blueprint("patient", __name__)
 
 DRAFT_COOKIE = "draft"
-NUMBER = re.compile(r"[0-9]{1,4}")  # ASCII digits only: "²" passes str.isdigit() but not int()
 
 
 # --- the draft: answers kept on the server under a random token in a cookie ------------------------
@@ -197,17 +195,7 @@ def _posted_answers(step, answers: dict) -> dict:
     """Return the draft's answers with this step's replaced by what was posted (unchecked)."""
     questionnaire = get_ruleset().questionnaire
     merged = {k: v for k, v in answers.items() if questionnaire.questions[k].step != step.id}
-    for question in step.questions:
-        if question.type == "multi":
-            values = request.form.getlist(question.id)
-            if values:
-                merged[question.id] = values
-        elif request.form.get(question.id):
-            value = request.form[question.id]
-            merged[question.id] = (
-                int(value) if question.type == "number" and NUMBER.fullmatch(value) else value
-            )
-    return merged
+    return {**merged, **read_posted(step, request.form)}
 
 
 def questionnaire_step(index: int):
@@ -226,14 +214,7 @@ def _emergency_in_post(step, answers: dict):
     """
     ruleset = get_ruleset()
     posted = {k: v for k, v in answers.items() if ruleset.questionnaire.questions[k].step != step.id}
-    for question in step.questions:
-        if question.type == "multi":
-            picked = [v for v in request.form.getlist(question.id) if question.option(v) is not None]
-            if picked:
-                posted[question.id] = list(dict.fromkeys(picked))
-        elif question.type == "single" and question.option(request.form.get(question.id)) is not None:
-            posted[question.id] = request.form[question.id]
-    return ruleset.emergency_from_partial(posted)
+    return ruleset.emergency_from_partial({**posted, **read_posted(step, request.form, options_only=True)})
 
 
 def _post_step(draft: dict, step, index: int, answers: dict):

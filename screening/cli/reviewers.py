@@ -50,9 +50,10 @@ def reviewer_add(email: str, admin: bool, password_stdin: bool) -> None:
 @click.argument("email")
 def reviewer_disable(email: str) -> None:
     """Stop a reviewer signing in, and end their sessions now."""
+    from .. import auth
+
     row = _account(email)
-    store.set_reviewer_active(_db(), row["id"], False)
-    _cli_audit("reviewer_disable", f"reviewer {row['email']}")
+    auth.set_active(row, False)
     click.echo(f"Disabled {row['email']}; their sessions have ended.")
 
 
@@ -60,9 +61,10 @@ def reviewer_disable(email: str) -> None:
 @click.argument("email")
 def reviewer_enable(email: str) -> None:
     """Let a disabled reviewer sign in again."""
+    from .. import auth
+
     row = _account(email)
-    store.set_reviewer_active(_db(), row["id"], True)
-    _cli_audit("reviewer_enable", f"reviewer {row['email']}")
+    auth.set_active(row, True)
     click.echo(f"Enabled {row['email']}.")
 
 

@@ -66,8 +66,7 @@ def disable_reviewer(reviewer_id: int):
     if row["id"] == current_user.id:
         flash("You cannot disable your own account. Ask another admin.", "error")
     else:
-        store.set_reviewer_active(get_db(), row["id"], False)
-        _admin_audit("reviewer_disable", row)
+        auth.set_active(row, False, by={"id": current_user.id, "email": current_user.email})
         flash(f"{row['email']} is disabled and signed out.")
     return redirect(url_for("review.reviewers"), code=303)
 
@@ -76,8 +75,7 @@ def disable_reviewer(reviewer_id: int):
 @admin_only
 def enable_reviewer(reviewer_id: int):
     row = _target_reviewer(reviewer_id)
-    store.set_reviewer_active(get_db(), row["id"], True)
-    _admin_audit("reviewer_enable", row)
+    auth.set_active(row, True, by={"id": current_user.id, "email": current_user.email})
     flash(f"{row['email']} can sign in again.")
     return redirect(url_for("review.reviewers"), code=303)
 
