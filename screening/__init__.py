@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None, default_env: str = "production")
     db.init_app(app)
     health.init_app(app)
     web.init_app(app)
+    language.init_app(app)  # after web: its `ruleset` is the patient's language on patient pages
     return app
 
 
@@ -77,5 +78,5 @@ def get_ruleset():
 
 
 # Last, so that the modules below can import what is above (get_ruleset, csrf, StartupError).
-from . import db, health, web  # noqa: E402
+from . import db, health, language, web  # noqa: E402
 from .db import close_db_connections, get_db  # noqa: E402, F401

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import textstat
 
-from . import releases, safety, schemas, yamlfile
+from . import releases, safety, schemas, translations, yamlfile
 from .errors import Collector, Problem, suggest
 from .rules import RuleSet, display_name, load_with_problems, read_checked
 
@@ -54,6 +54,7 @@ def check_rules_dir(rules_dir, templates_dir=None) -> Report:
     _check_firing(ruleset, rules_file, Collector(rules_file.file, report.warnings))
     _check_unused(ruleset, rules_file, questions_file)
     report.mean_grade = _check_readability(rules_dir, ruleset, report.errors, templates_dir)
+    _check_translations(rules_dir, report.errors)
     if not report.errors:
         report.cases = _check_cases(rules_dir, ruleset, report.errors)
         safety.check(rules_dir, ruleset, report.errors, report.warnings)
@@ -203,6 +204,7 @@ def _check_label(file, line, text, exempt_words, errors: list[Problem]) -> None:
             )
 
 
+EXAMPLE_ADDRESS = re.compile(r"\S+@\S+\.[a-z]+")  # an example email address reads as one word
 BRACKETED_NAME = re.compile(r"\((?:[^()\s]+\s?){1,3}\)")
 
 
@@ -212,7 +214,7 @@ def reading_grade(text: str, exempt_words=()) -> float:
     A name of up to three words in brackets, after the plain words that explain it ("high blood sugar
     (diabetes)"), counts as one short word too: the patient has already read what it means.
     """
-    text = BRACKETED_NAME.sub("(this)", PLACEHOLDER.sub("this", text))
+    text = BRACKETED_NAME.sub("(this)", PLACEHOLDER.sub("this", EXAMPLE_ADDRESS.sub("this", text)))
     for word in exempt_words:
         text = re.sub(rf"\b{re.escape(word)}\b", "thing", text, flags=re.IGNORECASE)
     return float(textstat.flesch_kincaid_grade(text))
@@ -247,14 +249,17 @@ def grade_sentences(texts, exempt_words, errors: list[Problem]) -> list[float]:
 
 
 def template_texts(templates_dir: Path) -> Iterator[tuple[str, int, str]]:
-    """Yield (file, line, text) for the fixed words of the patient templates: the text between tags,
-    with each Jinja expression read as one short word."""
+    """Yield (file, line, text) for the fixed words of the patient templates: the text marked for
+    translation (`_("...")` and `{% trans %}` blocks, with each placeholder read as one short word), and
+    any text left between tags, with each Jinja expression read as one short word."""
     names = [templates_dir / "base.html", *sorted((templates_dir / "patient").glob("*.html"))]
     names += sorted((templates_dir / "errors").glob("*.html"))
     for path in names:
         if not path.exists():
             continue
+        file = f"templates/{path.relative_to(templates_dir)}"
         source = path.read_text(encoding="utf-8")
+        yield from ((file, line, text) for line, text in marked_texts(source))
         source = JINJA_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), source)
         for match in TEXT_BETWEEN_TAGS.finditer(source):
             raw = match.group(1)
@@ -262,9 +267,29 @@ def template_texts(templates_dir: Path) -> Iterator[tuple[str, int, str]]:
             text = " ".join(html.unescape(text).split())
             if re.search(r"[A-Za-z]{2}", text) and not text.startswith(("{", "%")):
                 line = source.count("\n", 0, match.start(1)) + 1
-                yield f"templates/{path.relative_to(templates_dir)}", line, text
+                yield file, line, text
 
 
+def marked_texts(source: str) -> Iterator[tuple[int, str]]:
+    """Yield (line, text) for each message a template marks for translation, tags and placeholders
+    read as plain words (the plural's singular form stands for both)."""
+    import io
+
+    from jinja2.ext import babel_extract
+
+    found = babel_extract(io.BytesIO(source.encode()), ("_", "gettext", "ngettext"), [], {})
+    for line, _function, message, _comments in found:
+        text = message[0] if isinstance(message, tuple) else message
+        if not text:
+            continue
+        text = PLACEHOLDER_FORMAT.sub("this", TAG.sub("", text))
+        text = " ".join(html.unescape(text).split())
+        if re.search(r"[A-Za-z]{2}", text):
+            yield line, text
+
+
+PLACEHOLDER_FORMAT = re.compile(r"%\([a-z_]+\)s")
+TAG = re.compile(r"<[^>]+>")
 JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
 JINJA_STATEMENT = re.compile(r"\{%.*?%\}", re.S)
 JINJA_EXPRESSION = re.compile(r"\{\{.*?\}\}", re.S)
@@ -287,6 +312,16 @@ def _check_readability(rules_dir: Path, ruleset: RuleSet, errors: list[Problem],
             )
         )
     return mean
+
+
+def _check_translations(rules_dir: Path, errors: list[Problem]) -> None:
+    """Every language file must translate every patient text, from the English as it is now."""
+    for language in translations.languages(rules_dir):
+        problems: list[Problem] = []
+        qdata = read_checked(rules_dir, "questionnaire.yaml", schemas.QUESTIONNAIRE, problems)
+        rdata = read_checked(rules_dir, "rules.yaml", schemas.RULES, problems)
+        qfile, rfile = display_name(rules_dir, "questionnaire.yaml"), display_name(rules_dir, "rules.yaml")
+        translations.check(rules_dir, language, qdata, rdata, qfile, rfile, errors)
 
 
 # --- cases ---------------------------------------------------------------------------------------

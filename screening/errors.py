@@ -211,6 +211,26 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "release`",
         "Or put back the files of that release: every submission made under it keeps its version and hash.",
     ),
+    "translation_missing": (
+        "'{key}' has no {language} in {file}",
+        "Add it to {file}; `screening rules translate` prints what is missing, with the hash to record.",
+    ),
+    "translation_stale": (
+        "'{key}': the English changed since this was translated; it now reads \"{english}\"",
+        "Check the translation against the new English, then set its source_hash to {hash}.",
+    ),
+    "translation_unknown": (
+        "'{key}' matches no text in the rule files{suggest}",
+        "Remove it, or fix the key.",
+    ),
+    "ease_too_low": (
+        'reading ease {ease:.0f} is below {limit}: "{text}"',
+        "Use shorter words and sentences (Fernández Huerta).",
+    ),
+    "ease_page_too_low": (
+        "the Spanish of {page} has a reading ease of {ease:.0f}, below {limit}",
+        "Use shorter words and sentences on this page (Fernández Huerta).",
+    ),
     "case_invalid_answers": ("case '{case}': {detail}", "Fix the case's answers."),
     "case_unknown_rule": (
         "case '{case}' names unknown rule '{rule}'{suggest}",

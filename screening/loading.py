@@ -106,9 +106,13 @@ def load_with_problems(rules_dir) -> tuple[RuleSet | None, list[Problem]]:
     rdata = read_checked(rules_dir, "rules.yaml", schemas.RULES, problems)
     if qdata is None or rdata is None:
         return None, problems
+    return build_from_data(rules_dir, qdata, rdata, problems), problems
+
+
+def build_from_data(rules_dir: Path, qdata: Mapping, rdata: Mapping, problems: list[Problem]) -> RuleSet:
+    """Build the RuleSet from the two files' checked data (the English, or a translation put in place)."""
     questionnaire = qmod.build(qdata, Collector(display_name(rules_dir, "questionnaire.yaml"), problems))
-    ruleset = _build_rules(rules_dir, rdata, questionnaire, problems)
-    return ruleset, problems
+    return _build_rules(Path(rules_dir), rdata, questionnaire, problems)
 
 
 def _build_rules(rules_dir: Path, data: Mapping, questionnaire, problems: list[Problem]) -> RuleSet:

@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     make_response,
     redirect,
     render_template,
@@ -17,8 +18,9 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
-from . import faults, get_db, get_ruleset, store
+from . import faults, get_db, store
 from .forms import SendForm, form_answers, read_posted, step_form_class
+from .language import current_language, patient_ruleset
 
 bp = Blueprint("patient", __name__)
 
@@ -29,7 +31,10 @@ DRAFT_COOKIE = "draft"
 
 
 def _draft() -> dict | None:
-    return store.get_draft(get_db(), request.cookies.get(DRAFT_COOKIE))
+    draft = store.get_draft(get_db(), request.cookies.get(DRAFT_COOKIE))
+    if draft is not None:
+        g.draft_language = draft["progress"].get("language")  # the language chosen with these answers
+    return draft
 
 
 def _set_draft_cookie(response, token: str):
@@ -61,7 +66,7 @@ def _expired():
 
 
 def _steps():
-    return get_ruleset().questionnaire.steps
+    return patient_ruleset().questionnaire.steps
 
 
 def _step_index(step_id: str) -> int:
@@ -73,7 +78,7 @@ def _step_index(step_id: str) -> int:
 
 def _next_step(index: int, answers: dict):
     """Return the next step that is asked, given the answers, or None after the last."""
-    questionnaire = get_ruleset().questionnaire
+    questionnaire = patient_ruleset().questionnaire
     for step in _steps()[index + 1 :]:
         if questionnaire.step_shown(step.id, answers):
             return step
@@ -81,7 +86,7 @@ def _next_step(index: int, answers: dict):
 
 
 def _previous_step(index: int, answers: dict):
-    questionnaire = get_ruleset().questionnaire
+    questionnaire = patient_ruleset().questionnaire
     for step in reversed(_steps()[:index]):
         if questionnaire.step_shown(step.id, answers):
             return step
@@ -90,7 +95,7 @@ def _previous_step(index: int, answers: dict):
 
 def _first_incomplete(answers: dict) -> str | None:
     """Return the first step with a shown question left unanswered or invalid, or None."""
-    questionnaire = get_ruleset().questionnaire
+    questionnaire = patient_ruleset().questionnaire
     bad = {error.question for error in questionnaire.validate(answers, complete=True)}
     for step in _steps():
         if any(q.id in bad for q in step.questions):
@@ -118,7 +123,7 @@ def begin():
     old = request.cookies.get(DRAFT_COOKIE)
     if old:
         store.delete_draft(db, old)
-    token = store.create_draft(db, current_app.config["DRAFT_TTL_HOURS"])
+    token = store.create_draft(db, current_app.config["DRAFT_TTL_HOURS"], {"language": current_language()})
     session.pop(EMERGENCY_KEY, None)
     _purge_expired_drafts_now_and_then(db)
     first = _steps()[0].id
@@ -153,7 +158,7 @@ def step(step_id: str):
             if outcome is not None:
                 return _emergency(outcome)
         return _expired()
-    questionnaire = get_ruleset().questionnaire
+    questionnaire = patient_ruleset().questionnaire
     step = questionnaire.steps[index]
     answers = dict(draft["answers"])
     if not questionnaire.step_shown(step.id, answers):
@@ -171,7 +176,7 @@ def step(step_id: str):
 
 def _new_urgent_notices(draft: dict) -> list:
     """Return urgent safety rules fired by the answers so far that the patient has not been shown yet."""
-    ruleset = get_ruleset()
+    ruleset = patient_ruleset()
     outcome = ruleset.evaluate(draft["answers"])
     seen = set(draft["progress"].get("urgent_seen", []))
     fresh = [f for f in ruleset.urgent_notices(outcome) if f.rule.id not in seen]
@@ -193,17 +198,17 @@ def _form_data(step, answers: dict) -> dict:
 
 def _posted_answers(step, answers: dict) -> dict:
     """Return the draft's answers with this step's replaced by what was posted (unchecked)."""
-    questionnaire = get_ruleset().questionnaire
+    questionnaire = patient_ruleset().questionnaire
     merged = {k: v for k, v in answers.items() if questionnaire.questions[k].step != step.id}
     return {**merged, **read_posted(step, request.form)}
 
 
 def questionnaire_step(index: int):
-    return get_ruleset().questionnaire.steps[index]
+    return patient_ruleset().questionnaire.steps[index]
 
 
 def _emergency_step_index() -> int:
-    return _step_index(get_ruleset().questionnaire.emergency_step.id)
+    return _step_index(patient_ruleset().questionnaire.emergency_step.id)
 
 
 def _emergency_in_post(step, answers: dict):
@@ -212,13 +217,13 @@ def _emergency_in_post(step, answers: dict):
     Only the posted values that are real options count; nothing else on the step needs to be valid or
     answered, so nobody with an emergency sign is held up by an error message.
     """
-    ruleset = get_ruleset()
+    ruleset = patient_ruleset()
     posted = {k: v for k, v in answers.items() if ruleset.questionnaire.questions[k].step != step.id}
     return ruleset.emergency_from_partial({**posted, **read_posted(step, request.form, options_only=True)})
 
 
 def _post_step(draft: dict, step, index: int, answers: dict):
-    questionnaire = get_ruleset().questionnaire
+    questionnaire = patient_ruleset().questionnaire
     if index == _emergency_step_index():
         outcome = _emergency_in_post(step, answers)
         if outcome is not None:
@@ -262,13 +267,13 @@ EMERGENCY_KEY = "emergency_rules"
 
 def _emergency(outcome):
     """Remember which emergency rules fired (their ids only) and show the emergency page."""
-    session[EMERGENCY_KEY] = [f.rule.id for f in get_ruleset().emergency_notices(outcome)]
+    session[EMERGENCY_KEY] = [f.rule.id for f in patient_ruleset().emergency_notices(outcome)]
     return _forget_draft(redirect(url_for("patient.emergency")))
 
 
 @bp.get("/emergency")
 def emergency():
-    ruleset = get_ruleset()
+    ruleset = patient_ruleset()
     fired = set(session.get(EMERGENCY_KEY) or ())
     rules = [rule for rule in ruleset.rules if rule.id in fired]
     return render_template("patient/emergency.html", level=ruleset.emergency_level, rules=rules)
@@ -277,7 +282,7 @@ def emergency():
 def _render_step(
     step, index: int, form, shown, answers: dict, revealed=(), stale=False, urgent=(), unavailable=False
 ):
-    questionnaire = get_ruleset().questionnaire
+    questionnaire = patient_ruleset().questionnaire
     shown_steps = questionnaire.shown_steps(answers)
     previous = _previous_step(index, answers)
     return render_template(
@@ -296,7 +301,7 @@ def _render_step(
         stale=stale,
         unavailable=unavailable,
         urgent=urgent,
-        urgent_level=get_ruleset().urgent_level,
+        urgent_level=patient_ruleset().urgent_level,
         other_answers={k: v for k, v in answers.items() if questionnaire.questions[k].step != step.id},
         orders=_orders(questionnaire),
     )
@@ -313,7 +318,7 @@ def check():
         return redirect(url_for("patient.step", step_id=missing))
     if request.method == "POST":
         return redirect(url_for("patient.summary"))
-    questionnaire = get_ruleset().questionnaire
+    questionnaire = patient_ruleset().questionnaire
     cleaned = questionnaire.clean(answers)
     steps = questionnaire.shown_steps(cleaned)
     back = url_for("patient.step", step_id=steps[-1].id)
@@ -327,7 +332,7 @@ def _outcome_or_redirect(draft: dict):
     missing = _first_incomplete(answers)
     if missing is not None:
         return None, redirect(url_for("patient.step", step_id=missing))
-    return get_ruleset().evaluate(answers), None
+    return patient_ruleset().evaluate(answers), None
 
 
 @bp.get("/summary")
@@ -338,7 +343,7 @@ def summary():
     outcome, detour = _outcome_or_redirect(draft)
     if detour is not None:
         return detour
-    if get_ruleset().is_emergency(outcome):
+    if patient_ruleset().is_emergency(outcome):
         with faults.tolerated(f"{request.method} {request.path} (deleting the draft)"):
             store.delete_draft(get_db(), draft["token"])
         return _emergency(outcome)
@@ -347,21 +352,21 @@ def summary():
 
 def _summary_html(outcome) -> str:
     """Render the summary itself: the part a patient reads, stored as is with a submission."""
-    return render_template("patient/_summary.html", outcome=outcome, ruleset=get_ruleset())
+    return render_template("patient/_summary.html", outcome=outcome, ruleset=patient_ruleset())
 
 
 @bp.get("/about")
 def about():
     """Who wrote the content and who approved it, its version and review date, the clinic's interest,
     the sources, and what the tool does not cover."""
-    ruleset = get_ruleset()
+    ruleset = patient_ruleset()
     sources = sorted(ruleset.sources.values(), key=lambda s: (s.kind != "article", s.title))
     return render_template("patient/about.html", sources=[s.id for s in sources])
 
 
 @bp.get("/topics")
 def topics():
-    ruleset = get_ruleset()
+    ruleset = patient_ruleset()
     rules_by_topic: dict[str, list] = {}
     for rule in ruleset.rules:
         rules_by_topic.setdefault(rule.topic, []).append(rule)
@@ -371,7 +376,7 @@ def topics():
 def _step_again(draft_answers: dict, **notice):
     """Render the posted step again with what the patient ticked and typed, and a notice."""
     index = _step_index(request.view_args.get("step_id", ""))
-    questionnaire = get_ruleset().questionnaire
+    questionnaire = patient_ruleset().questionnaire
     step = questionnaire.steps[index]
     posted = _posted_answers(step, draft_answers)
     shown = tuple(q.id for q in questionnaire.shown_questions(step.id, posted))

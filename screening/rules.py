@@ -179,6 +179,7 @@ class RuleSet:
         self.about: dict = dict(about or {})
         self.approval: dict = dict(approval or {})  # who approved the safety content, and when
         self.hash = hash
+        self.language = "en"  # a translated RuleSet says its language; its logic and hash are the English
         self.questionnaire: qmod.Questionnaire = questionnaire
         self.levels: list[Level] = levels
         self.sources: dict[str, Source] = sources

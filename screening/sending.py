@@ -20,6 +20,7 @@ from flask import (
 
 from . import faults, get_db, get_ruleset, store
 from .forms import SendForm
+from .language import current_language, patient_ruleset
 from .patient import DRAFT_COOKIE, _draft, _expired, _forget_draft, _outcome_or_redirect, _summary_html, bp
 
 
@@ -47,7 +48,7 @@ def send():
         progress["send_key"] = _posted_key() or secrets.token_urlsafe(24)
         with faults.tolerated(f"{request.method} {request.path} (keeping the send key)"):
             store.save_draft(db, draft["token"], draft["answers"], progress)
-    urgent = get_ruleset().urgent_notices(outcome)
+    urgent = patient_ruleset().urgent_notices(outcome)
     digest = answers_digest(outcome.answers)
     if request.method == "GET":
         form.key.data, form.answers_digest.data = progress["send_key"], digest
@@ -82,7 +83,9 @@ def _posted_key() -> str | None:
 
 
 def _store_submission(draft: dict, outcome, form: SendForm):
-    ruleset = get_ruleset()
+    ruleset = (
+        get_ruleset()
+    )  # the reviewers read the outcome's rules in English; the summary as the patient saw it
     reference, _ = store.insert_submission(
         get_db(),
         {
@@ -90,8 +93,9 @@ def _store_submission(draft: dict, outcome, form: SendForm):
             "level": outcome.level,
             "topics": list(outcome.topics),
             "answers": outcome.answers,
-            "outcome": outcome.to_dict(),
+            "outcome": ruleset.evaluate(outcome.answers).to_dict(),
             "summary_html": _summary_html(outcome),
+            "language": current_language(),
             "ruleset_version": ruleset.version,
             "ruleset_hash": ruleset.hash,
             "name": form.name.data,
@@ -110,7 +114,7 @@ def _alert_for(outcome) -> dict:
     """Urgent submissions alert reviewers at once; the others wait for the daily digest."""
     from . import clinictime, notify
 
-    if get_ruleset().is_urgent(outcome):
+    if patient_ruleset().is_urgent(outcome):
         return {"kind": notify.AT_ONCE, "due": store.now()}
     tz = clinictime.zone(current_app.config["TIMEZONE"])
     return {
@@ -140,7 +144,7 @@ def done():
     sent = _sent_submission()
     if sent is None:
         return redirect(url_for("patient.start"))
-    urgent = get_ruleset().is_urgent_level(sent["level"])
+    urgent = patient_ruleset().is_urgent_level(sent["level"])
     return render_template("patient/done.html", reference=sent["reference"], urgent=urgent)
 
 

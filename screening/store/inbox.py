@@ -12,7 +12,7 @@ from .. import workflow
 from .review import received_bounds
 
 STATUSES = workflow.STATUSES
-INBOX_COLUMNS = ("id", "reference", "received", "status", "level", "topics", "name")
+INBOX_COLUMNS = ("id", "reference", "received", "status", "level", "topics", "name", "language")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class InboxQuery:
     levels: tuple[str, ...] = ()  # every level id, highest first: the urgent-first order
     statuses: tuple[str, ...] = ()  # several statuses at once (the "Needs attention" view); overrides status
     not_ruleset_hash: str = ""  # only submissions made under another rule set than this one
+    language: str = ""  # only submissions made in this language (en, es)
     since: str = ""  # received at or after this UTC instant (a clinic-local day's start); beats date_from
     before: str = ""  # received before this UTC instant; beats date_to
 
@@ -139,6 +140,9 @@ def _filters(db, query: InboxQuery, level: str, search: tuple[str, list] | None)
     if upper:
         where.append(f"{received} < ?")
         params.append(upper)
+    if query.language:
+        where.append("s.language = ?")
+        params.append(query.language)
     if query.not_ruleset_hash:
         where.append("s.ruleset_hash != ?")
         params.append(query.not_ruleset_hash)

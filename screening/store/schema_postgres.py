@@ -171,7 +171,15 @@ def p001_schema() -> list[str]:
     ]
 
 
-MIGRATIONS = [("p001_schema", p001_schema)]
+def p002_submission_language() -> list[str]:
+    """The language the patient used (the inbox shows it, so the clinic can call back with an interpreter)."""
+    return [
+        "ALTER TABLE submissions ADD COLUMN language TEXT NOT NULL DEFAULT 'en'",
+        "CREATE INDEX submissions_language_received ON submissions (language, received DESC, id DESC)",
+    ]
+
+
+MIGRATIONS = [("p001_schema", p001_schema), ("p002_submission_language", p002_submission_language)]
 
 
 def migrate(db) -> list[str]:

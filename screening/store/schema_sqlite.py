@@ -324,3 +324,10 @@ def m007_notices_and_no_rank(db: sqlite_utils.Database) -> None:
     )
     db.execute("DELETE FROM signin_attempts WHERE key LIKE 'hammered:%' OR key LIKE 'audited:%'")
     db.execute("ALTER TABLE submissions DROP COLUMN level_rank")
+
+
+@migrations()
+def m008_submission_language(db: sqlite_utils.Database) -> None:
+    """The language the patient used (the inbox shows it, so the clinic can call back with an interpreter)."""
+    db.execute("ALTER TABLE submissions ADD COLUMN language TEXT NOT NULL DEFAULT 'en'")
+    db.execute("CREATE INDEX submissions_language_received ON submissions (language, received DESC, id DESC)")

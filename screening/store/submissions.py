@@ -27,6 +27,7 @@ SUBMISSION_COLUMNS = (
     "contact_method",
     "search",
     "updated",
+    "language",
 )
 
 
@@ -37,14 +38,15 @@ def to_json(data) -> str:
 # --- Drafts ----------------------------------------------------------------------------------------
 
 
-def create_draft(db, ttl_hours: int) -> str:
-    """Start a draft for a patient's answers and return its random token."""
+def create_draft(db, ttl_hours: int, progress: dict | None = None) -> str:
+    """Start a draft for a patient's answers (and where they are, such as their language); return its
+    random token."""
     token = secrets.token_urlsafe(32)
     at = clock()
     db.write(
         "INSERT INTO drafts (token, answers, progress, created, updated, expires) "
-        "VALUES (?, '{}', '{}', ?, ?, ?)",
-        [token, at, at, shift(at, hours=ttl_hours)],
+        "VALUES (?, '{}', ?, ?, ?, ?)",
+        [token, to_json(progress or {}), at, at, shift(at, hours=ttl_hours)],
     )
     return token
 
@@ -123,6 +125,7 @@ def submission_row(submission: dict, reference: str, at: str) -> dict:
     }
     row.setdefault("email", "")
     row.setdefault("phone", "")
+    row.setdefault("language", "en")
     return {column: row[column] for column in SUBMISSION_COLUMNS}
 
 

@@ -1,0 +1,129 @@
+"""Which language a patient reads: chosen on the first visit from the browser's Accept-Language, switched
+by a link on every patient page, and kept with the draft (and in a cookie until a draft exists).
+
+Template text goes through Flask-Babel's gettext catalogues (`translations/`); the rule files' text comes
+from the RuleSet of that language (`screening/translations.py`). Reviewers, the FHIR API and the
+commands stay in English.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, redirect, request, url_for
+from flask_babel import Babel
+
+from . import config, translations
+
+LANGUAGE_COOKIE = "language"
+PATIENT_SIDE = {"patient", None}  # the patient blueprint, and pages of no blueprint (errors, 404)
+
+
+def init_app(app: Flask) -> None:
+    english = app.extensions["ruleset"]
+    rulesets = {translations.SOURCE: english}
+    for code in translations.languages(app.config["RULES_DIR"]):
+        rulesets[code] = translations.load_translated(app.config["RULES_DIR"], code, english)
+    app.extensions["rulesets"] = rulesets
+    Babel(
+        app,
+        locale_selector=current_language,
+        default_translation_directories=str(config.PROJECT_ROOT / "translations"),
+    )
+    app.add_url_rule("/language/<code>", "switch_language", switch_language)
+    app.context_processor(_language_globals)
+    app.add_template_filter(local_date, "local_date")
+
+
+def offered() -> list[str]:
+    """Return the languages the patient pages offer, English first."""
+    return list(current_app.extensions["rulesets"])
+
+
+def current_language() -> str:
+    """Return the language of this request: English off the patient side; else the draft's choice, the
+    cookie's, or the browser's preference among the languages offered."""
+    if request.blueprint not in PATIENT_SIDE or request.path.startswith("/fhir"):
+        return translations.SOURCE
+    chosen = g.get("draft_language") or request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in offered():
+        return chosen
+    return request.accept_languages.best_match(offered(), default=translations.SOURCE)
+
+
+def patient_ruleset():
+    """Return the rule set in the patient's language (the same logic, version and hash as the English)."""
+    return current_app.extensions["rulesets"][current_language()]
+
+
+def switch_language(code: str):
+    """Switch the patient pages to another language at once, keep every answer, and go back."""
+    from . import store
+    from .db import get_db
+    from .patient import DRAFT_COOKIE
+
+    back = _local_path(request.args.get("next", ""))
+    if code not in offered():
+        return redirect(back)
+    draft = store.get_draft(get_db(), request.cookies.get(DRAFT_COOKIE))
+    if draft is not None:
+        store.save_draft(get_db(), draft["token"], draft["answers"], {**draft["progress"], "language": code})
+    response = redirect(back)
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        code,
+        max_age=365 * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["DRAFT_COOKIE_SECURE"],
+    )
+    return response
+
+
+def _local_path(target: str) -> str:
+    """Return `target` if it is a path on this site (never another host), else the start page."""
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
+        return url_for("patient.start")
+    if any(ord(ch) < 32 for ch in target):
+        return url_for("patient.start")
+    return target
+
+
+def local_date(day) -> str:
+    """Write a YYYY-MM-DD date the patient's way: as it is in English, "23 de noviembre de 2026" in Spanish."""
+    from datetime import date
+
+    from babel.dates import format_date
+
+    text = str(day or "")
+    language = current_language()
+    if language == translations.SOURCE or not text:
+        return text
+    try:
+        return format_date(date.fromisoformat(text), format="long", locale=language)
+    except ValueError:
+        return text
+
+
+def _language_globals() -> dict:
+    if request.blueprint not in PATIENT_SIDE:
+        return {"language": translations.SOURCE}
+    language = current_language()
+    here = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    others = [
+        {
+            "code": code,
+            "name": translations.LANGUAGES[code],
+            "url": url_for("switch_language", code=code, next=here),
+        }
+        for code in offered()
+        if code != language
+    ]
+    return {"language": language, "other_languages": others, "ruleset": patient_ruleset()}

@@ -1,0 +1,253 @@
+"""The rule files in another language: one file per language beside the English (`rules/es.yaml`),
+keyed by where each English text lives, with a hash of the English it was translated from.
+
+English stays the source: ids, conditions and levels come from the English files alone, so a
+translated RuleSet evaluates exactly as the English one and keeps its version and hash. Knows nothing
+of Flask.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import textstat
+
+from . import yamlfile
+from .errors import Collector, Problem, suggest
+
+SOURCE = "en"
+LANGUAGES = {"en": "English", "es": "Español"}  # every language the patient pages offer, by code
+EASE_PAGE_LIMIT = 70  # Fernández Huerta: 70 to 80 is fairly easy (about US grade 7)
+EASE_SENTENCE_LIMIT = 50
+SENTENCE_WORDS = 5  # shorter texts are labels: the formula means little for three words
+
+QUESTION_FIELDS = ("label", "short", "hint", "min_label", "max_label")
+TOPIC_FIELDS = ("title", "what", "may_offer", "limits")
+
+
+@dataclass
+class Entry:
+    """One English text a patient reads: its key, where it is, and the page it shows on."""
+
+    key: str
+    text: str
+    file: str
+    line: int | None
+    page: str
+    holder: object  # the mapping or list that holds it, to put a translation in its place
+    slot: object
+
+    def replace(self, text: str) -> None:
+        self.holder[self.slot] = text
+
+
+def source_hash(text: str) -> str:
+    """Return the short hash of an English text that a translation records it was made from."""
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def entries(qdata: Mapping, rdata: Mapping, qfile: str, rfile: str) -> Iterator[Entry]:
+    """Yield every patient-facing text of the two rule files, with its key."""
+    for name, text in qdata.get("messages", {}).items():
+        yield Entry(
+            f"messages.{name}",
+            text,
+            qfile,
+            qdata["messages"].line_of(name),
+            "messages",
+            qdata["messages"],
+            name,
+        )
+    for step in qdata["steps"]:
+        page = f"step '{step['id']}'"
+        for field in ("title", "intro"):
+            if isinstance(step.get(field), str):
+                yield Entry(
+                    f"steps.{step['id']}.{field}", step[field], qfile, step.line_of(field), page, step, field
+                )
+        for question in step["questions"]:
+            yield from _fields(question, f"questions.{question['id']}", QUESTION_FIELDS, qfile, page)
+            for option in question.get("options", []):
+                key = f"questions.{question['id']}.options.{option['id']}"
+                yield from _fields(option, key, ("label", "hint"), qfile, page)
+    for level in rdata["levels"]:
+        yield from _fields(level, f"levels.{level['id']}", ("label", "summary", "heading"), rfile, "levels")
+    for tid, topic in rdata["topics"].items():
+        page = f"topic '{tid}'"
+        yield from _fields(topic, f"topics.{tid}", TOPIC_FIELDS, rfile, page)
+        for index, question in enumerate(topic.get("ask", [])):
+            ask = topic["ask"]
+            yield Entry(f"topics.{tid}.ask.{index}", question, rfile, ask.line_of(index), page, ask, index)
+    for rule in rdata["rules"]:
+        yield from _fields(
+            rule, f"rules.{rule['id']}", ("title", "message"), rfile, f"topic '{rule['topic']}'"
+        )
+    about = rdata.get("about") or {}
+    if isinstance(about.get("written_by"), str):
+        yield Entry(
+            "about.written_by",
+            about["written_by"],
+            rfile,
+            about.line_of("written_by"),
+            "about",
+            about,
+            "written_by",
+        )
+
+
+def _fields(node: Mapping, prefix: str, fields, file: str, page: str) -> Iterator[Entry]:
+    for field in fields:
+        if isinstance(node.get(field), str):
+            yield Entry(f"{prefix}.{field}", node[field], file, node.line_of(field), page, node, field)
+
+
+def _load(path: Path, problems: list[Problem]) -> Mapping:
+    if not path.exists():
+        return {}
+    return yamlfile.load(path, Collector(f"{path.parent.name}/{path.name}", problems)) or {}
+
+
+def exempt_words(path: Path) -> list[str]:
+    """Return the medical names a language file says its cards explain (read as short words)."""
+    return [str(word) for word in _load(path, []).get("readability_exempt_words") or []]
+
+
+@dataclass
+class Translation:
+    text: str
+    source_hash: str
+    line: int | None
+
+
+def read(path: Path, problems: list[Problem]) -> dict[str, Translation]:
+    """Read a language file: {key: Translation}. A missing file is read as no translations at all."""
+    texts = _load(path, problems).get("texts") or {}
+    found = {}
+    for key, value in texts.items():
+        if isinstance(value, Mapping) and isinstance(value.get("text"), str):
+            found[str(key)] = Translation(
+                value["text"], str(value.get("source_hash", "")), texts.line_of(key)
+            )
+    return found
+
+
+def apply(qdata: Mapping, rdata: Mapping, translations: Mapping[str, Translation]) -> None:
+    """Put the translations in place of the English texts they translate (in the loaded data)."""
+    for entry in list(entries(qdata, rdata, "", "")):
+        found = translations.get(entry.key)
+        if found is not None and found.text.strip():
+            entry.replace(found.text)
+
+
+def check(
+    rules_dir: Path, language: str, qdata, rdata, qfile: str, rfile: str, problems: list[Problem]
+) -> None:
+    """Report English texts with no translation, translations of English that changed since, keys that
+    match nothing, and Spanish that reads too hard (Fernández Huerta, per sentence and per page)."""
+    path = rules_dir / f"{language}.yaml"
+    file = f"{rules_dir.name}/{path.name}"
+    translations = read(path, problems)
+    known = {}
+    name = LANGUAGES.get(language, language)
+    for entry in entries(qdata, rdata, qfile, rfile):
+        known[entry.key] = entry
+        found = translations.get(entry.key)
+        if found is None or not found.text.strip():
+            Collector(entry.file, problems).add(
+                "translation_missing", entry.line, "", key=entry.key, language=name, file=file
+            )
+        elif found.source_hash != source_hash(entry.text):
+            Collector(file, problems).add(
+                "translation_stale",
+                found.line,
+                "",
+                key=entry.key,
+                english=entry.text,
+                hash=source_hash(entry.text),
+            )
+    for key, found in translations.items():
+        if key not in known:
+            Collector(file, problems).add(
+                "translation_unknown", found.line, "", key=key, suggest=suggest(key, known)
+            )
+    if language == "es":
+        _check_ease(file, known, translations, exempt_words(path), problems)
+
+
+@contextmanager
+def spanish_textstat() -> Iterator[None]:
+    """textstat's language is global: measure Spanish inside this block, English again after it."""
+    textstat.set_lang("es")
+    try:
+        yield
+    finally:
+        textstat.set_lang("en_US")
+
+
+BRACKETED_NAME = re.compile(r"\((?:[^()\s]+\s?){1,4}\)")
+
+
+def reading_ease(text: str, exempt=()) -> float:
+    """Return the Fernández Huerta reading ease of a Spanish text (higher is easier).
+
+    As in English, a medical name the card explains counts as a short word, and so does a name of up
+    to four words in brackets after the plain words that explain it ("discos gastados (enfermedad
+    degenerativa del disco)").
+    """
+    text = BRACKETED_NAME.sub("(eso)", text)
+    for word in exempt:
+        text = re.sub(rf"\b{re.escape(word)}\b", "cosa", text, flags=re.IGNORECASE)
+    with spanish_textstat():
+        return float(textstat.fernandez_huerta(text))
+
+
+def _check_ease(file: str, known: Mapping[str, Entry], translations, exempt, problems: list[Problem]) -> None:
+    from .checks import PLACEHOLDER, sentences
+
+    collector = Collector(file, problems)
+    pages: dict[str, list[str]] = {}
+    for key, entry in known.items():
+        found = translations.get(key)
+        if found is None or not found.text.strip():
+            continue
+        text = PLACEHOLDER.sub("esto", found.text)
+        pages.setdefault(entry.page, []).append(text)
+        for sentence in sentences(text):
+            if len(sentence.split()) >= SENTENCE_WORDS:
+                ease = reading_ease(sentence, exempt)
+                if ease < EASE_SENTENCE_LIMIT:
+                    collector.add(
+                        "ease_too_low", found.line, "", ease=ease, limit=EASE_SENTENCE_LIMIT, text=sentence
+                    )
+    for page, texts in pages.items():
+        joined = " ".join(t if t.rstrip().endswith((".", "?", "!", ":")) else t + "." for t in texts)
+        ease = reading_ease(joined, exempt)
+        if ease < EASE_PAGE_LIMIT:
+            collector.add("ease_page_too_low", None, "", page=page, ease=ease, limit=EASE_PAGE_LIMIT)
+
+
+def languages(rules_dir: Path) -> list[str]:
+    """Return the languages the rule files are translated into (a `<code>.yaml` for a known code)."""
+    return [code for code in LANGUAGES if code != SOURCE and (Path(rules_dir) / f"{code}.yaml").exists()]
+
+
+def load_translated(rules_dir: Path, language: str, english):
+    """Return the RuleSet in `language`: the English one's logic, version and hash, with translated texts
+    (an English text stays where a translation is missing; `screening rules check` reports it)."""
+    from . import schemas
+    from .loading import build_from_data, read_checked
+
+    rules_dir = Path(rules_dir)
+    problems: list[Problem] = []
+    qdata = read_checked(rules_dir, "questionnaire.yaml", schemas.QUESTIONNAIRE, problems)
+    rdata = read_checked(rules_dir, "rules.yaml", schemas.RULES, problems)
+    apply(qdata, rdata, read(rules_dir / f"{language}.yaml", problems))
+    translated = build_from_data(rules_dir, qdata, rdata, problems)
+    translated.hash = english.hash
+    translated.language = language
+    return translated
