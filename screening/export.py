@@ -39,7 +39,7 @@ def topic_ids(stored: str) -> list[str]:
 
 def machine_header(ruleset) -> list[str]:
     """Return the columns: fixed ones, every question id in order, then contact details."""
-    return [*FIXED, *ruleset.questionnaire.questions, *CONTACT]
+    return [*FIXED, *ruleset.questionnaire.questions, *CONTACT, "language"]
 
 
 def machine_row(row: dict, ruleset) -> list[str]:
@@ -58,6 +58,7 @@ def machine_row(row: dict, ruleset) -> list[str]:
             "" if value is None else ";".join(map(str, value)) if isinstance(value, list) else str(value)
         )
     cells.extend(row[column] or "" for column in CONTACT)
+    cells.append(row.get("language") or "en")
     return cells
 
 
@@ -78,6 +79,7 @@ def sheet_header(ruleset) -> list[str]:
         "Email",
         "Phone",
         "Contact by",
+        "Language",
         "Notes",
     ]
 
@@ -93,8 +95,19 @@ def sheet_row(row: dict, ruleset, notes: list[dict], when: Callable[[str], str])
         cells.append(NOT_ASKED if value is None else "; ".join(question.answer_labels(value)))
     cells.extend([row["name"] or "", row["email"] or "", row["phone"] or ""])
     cells.append(CONTACT_WORDS.get(row["contact_method"], row["contact_method"] or ""))
+    cells.append(language_name(row.get("language") or "en"))
     cells.append("\n".join(f"{when(n['created'])}, {n['author']}: {n['body']}" for n in notes))
     return cells
+
+
+def language_name(code: str) -> str:
+    """Return a language's name in English, for the reviewers ("es" -> "Spanish")."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(code).get_display_name("en") or code
+    except (ValueError, UnknownLocaleError):
+        return code
 
 
 def utc_words(timestamp: str) -> str:

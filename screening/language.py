@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     for code in translations.languages(app.config["RULES_DIR"]):
         rulesets[code] = translations.load_translated(app.config["RULES_DIR"], code, english)
     app.extensions["rulesets"] = rulesets
+    app.extensions["language_names"] = translations.language_names(app.config["RULES_DIR"])
     Babel(
         app,
         locale_selector=current_language,
@@ -97,7 +98,8 @@ def _local_path(target: str) -> str:
 
 
 def local_date(day) -> str:
-    """Write a YYYY-MM-DD date the patient's way: as it is in English, "23 de noviembre de 2026" in Spanish."""
+    """Write a YYYY-MM-DD date the patient's way: as it is in English, "23 de noviembre de 2026" in
+    Spanish."""
     from datetime import date
 
     from babel.dates import format_date
@@ -120,7 +122,7 @@ def _language_globals() -> dict:
     others = [
         {
             "code": code,
-            "name": translations.LANGUAGES[code],
+            "name": current_app.extensions["language_names"][code],
             "url": url_for("switch_language", code=code, next=here),
         }
         for code in offered()

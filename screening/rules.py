@@ -321,5 +321,14 @@ def _matched_part(leaf, answer):
     return answer
 
 
-# Loading lives in screening/loading.py; these names stay importable from here.
-from .loading import display_name, load_ruleset, load_with_problems, read_checked  # noqa: E402, F401
+# Loading lives in screening/loading.py; these names stay importable from here (looked up when first
+# asked for, so either module can be imported first).
+LOADING_NAMES = frozenset({"display_name", "load_ruleset", "load_with_problems", "read_checked"})
+
+
+def __getattr__(name: str):
+    if name in LOADING_NAMES:
+        from . import loading
+
+        return getattr(loading, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,7 +21,8 @@ from . import yamlfile
 from .errors import Collector, Problem, suggest
 
 SOURCE = "en"
-LANGUAGES = {"en": "English", "es": "Español"}  # every language the patient pages offer, by code
+SOURCE_NAME = "English"
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 EASE_PAGE_LIMIT = 70  # Fernández Huerta: 70 to 80 is fairly easy (about US grade 7)
 EASE_SENTENCE_LIMIT = 50
 SENTENCE_WORDS = 5  # shorter texts are labels: the formula means little for three words
@@ -87,6 +88,9 @@ def entries(qdata: Mapping, rdata: Mapping, qfile: str, rfile: str) -> Iterator[
         yield from _fields(
             rule, f"rules.{rule['id']}", ("title", "message"), rfile, f"topic '{rule['topic']}'"
         )
+    for sid, source in rdata["sources"].items():
+        # A source's title, in the patient's language; the page marks it as a text in English.
+        yield from _fields(source, f"sources.{sid}", ("title",), rfile, "sources")
     about = rdata.get("about") or {}
     if isinstance(about.get("written_by"), str):
         yield Entry(
@@ -153,7 +157,7 @@ def check(
     file = f"{rules_dir.name}/{path.name}"
     translations = read(path, problems)
     known = {}
-    name = LANGUAGES.get(language, language)
+    name = language_names(rules_dir).get(language, language)
     for entry in entries(qdata, rdata, qfile, rfile):
         known[entry.key] = entry
         found = translations.get(entry.key)
@@ -217,6 +221,8 @@ def _check_ease(file: str, known: Mapping[str, Entry], translations, exempt, pro
             continue
         text = PLACEHOLDER.sub("esto", found.text)
         pages.setdefault(entry.page, []).append(text)
+        if entry.page == "sources":
+            continue
         for sentence in sentences(text):
             if len(sentence.split()) >= SENTENCE_WORDS:
                 ease = reading_ease(sentence, exempt)
@@ -225,15 +231,30 @@ def _check_ease(file: str, known: Mapping[str, Entry], translations, exempt, pro
                         "ease_too_low", found.line, "", ease=ease, limit=EASE_SENTENCE_LIMIT, text=sentence
                     )
     for page, texts in pages.items():
+        if page == "sources":
+            continue  # titles of publications: named, not explained, and not read as sentences
         joined = " ".join(t if t.rstrip().endswith((".", "?", "!", ":")) else t + "." for t in texts)
         ease = reading_ease(joined, exempt)
         if ease < EASE_PAGE_LIMIT:
             collector.add("ease_page_too_low", None, "", page=page, ease=ease, limit=EASE_PAGE_LIMIT)
 
 
+def language_names(rules_dir: Path) -> dict[str, str]:
+    """Return {code: name} for English and every language with a file in the rules folder: a
+    `<code>.yaml` that says `language: <code>` and the language's own name (`name: Español`)."""
+    names = {SOURCE: SOURCE_NAME}
+    for path in sorted(Path(rules_dir).glob("*.yaml")):
+        if not LANGUAGE_CODE.fullmatch(path.stem) or path.stem == SOURCE:
+            continue
+        data = _load(path, [])
+        if isinstance(data, Mapping) and data.get("language") == path.stem:
+            names[path.stem] = str(data.get("name") or path.stem)
+    return names
+
+
 def languages(rules_dir: Path) -> list[str]:
-    """Return the languages the rule files are translated into (a `<code>.yaml` for a known code)."""
-    return [code for code in LANGUAGES if code != SOURCE and (Path(rules_dir) / f"{code}.yaml").exists()]
+    """Return the languages the rule files are translated into (not English)."""
+    return [code for code in language_names(rules_dir) if code != SOURCE]
 
 
 def load_translated(rules_dir: Path, language: str, english):

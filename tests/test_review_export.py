@@ -33,7 +33,7 @@ def test_columns_and_one_row_per_submission(reviewer, add_submissions, ruleset):
     response = export(reviewer)
     header, *body = rows_of(response)
     questions = list(ruleset.questionnaire.questions)
-    assert header == FIXED + questions + CONTACT
+    assert header == [*FIXED, *questions, *CONTACT, "language"]
     assert [row[0] for row in body] == ["BP-T002", "BP-T001"], "newest first, like the inbox"
     first = dict(zip(header, body[1], strict=True))
     answers = stored[0]["answers"]
@@ -50,6 +50,7 @@ def test_columns_and_one_row_per_submission(reviewer, add_submissions, ruleset):
         "pat1@example.com",
         "phone",
     )
+    assert first["language"] == "en"
     second = dict(zip(header, body[0], strict=True))
     assert second["emergency_signs"] == "bladder_change"
     assert second["age_band"] == ""
@@ -70,7 +71,7 @@ def test_rfc4180_quoting_and_crlf_line_ends(reviewer, add_submissions):
     raw = export(reviewer).get_data(as_text=True)
     assert raw.count("\r\n") == 2
     assert '"Ann ""Nan"" O\'Neil, Jr.\nsecond line"' in raw
-    assert rows_of(export(reviewer))[1][-4] == 'Ann "Nan" O\'Neil, Jr.\nsecond line'
+    assert rows_of(export(reviewer))[1][-5] == 'Ann "Nan" O\'Neil, Jr.\nsecond line'
 
 
 @pytest.mark.parametrize(
@@ -175,6 +176,7 @@ def test_the_spreadsheet_layout_shows_the_words_of_the_screens_and_the_notes(
     assert line[questions["walking_pattern"].short] == "Not asked"
     assert line["Name"] == "'=Quinn Sheet", "the formula guard holds in this layout too"
     assert line["Contact by"] == "Phone"
+    assert line["Language"] == "English"
     assert line["Notes"].endswith(f"{REVIEWER_EMAIL}: Called, left a message.")
     with app.app_context():
         actions = [r["detail"] for r in get_db().query("SELECT detail FROM audit WHERE action = 'export'")]

@@ -59,6 +59,46 @@ def rules_check(rules_dir: Path) -> None:
     )
 
 
+@rules_group.command("translate")
+@click.argument("language")
+@RULES_DIR_OPTION
+def rules_translate(language: str, rules_dir: Path) -> None:
+    """Print the entries LANGUAGE.yaml lacks or must check again (English changed), ready to paste.
+
+    Each entry names where the English lives, shows it, and carries the hash of that English; write the
+    translation in `text`. Exits 1 when there is anything to do, 0 when the file is complete.
+    """
+    from .. import schemas, translations
+    from ..loading import read_checked
+
+    if language == translations.SOURCE or not translations.LANGUAGE_CODE.fullmatch(language):
+        raise click.ClickException(
+            f"'{language}' is not a language code to translate into: give two or three lower-case "
+            "letters, such as es or fr."
+        )
+    problems: list = []
+    qdata = read_checked(rules_dir, "questionnaire.yaml", schemas.QUESTIONNAIRE, problems)
+    rdata = read_checked(rules_dir, "rules.yaml", schemas.RULES, problems)
+    if qdata is None or rdata is None:
+        raise click.ClickException("the rule files have problems; run `screening rules check` first.")
+    done = translations.read(Path(rules_dir) / f"{language}.yaml", problems)
+    todo = []
+    for entry in translations.entries(qdata, rdata, "", ""):
+        found = done.get(entry.key)
+        english = " ".join(entry.text.split())
+        if found is None or not found.text.strip():
+            todo.append((entry.key, "", translations.source_hash(entry.text), english))
+        elif found.source_hash != translations.source_hash(entry.text):
+            todo.append((entry.key, found.text, translations.source_hash(entry.text), english))
+    for key, text, digest, english in todo:
+        click.echo(f"  {key}:")
+        click.echo(f"    text: {json.dumps(text, ensure_ascii=False)}")
+        click.echo(f"    source_hash: {digest}  # {english}")
+    click.echo(f"{len(todo)} to translate or check in {Path(rules_dir).name}/{language}.yaml.", err=True)
+    if todo:
+        sys.exit(1)
+
+
 @rules_group.command("evaluate")
 @click.argument("answers_file", type=click.File("r"))
 @RULES_DIR_OPTION

@@ -59,6 +59,13 @@ def _clinic_time(timestamp: str, seconds: bool = False) -> str:
     return clinictime.show(timestamp, clinic_zone(), seconds=seconds)
 
 
+@bp.app_template_filter("language_name")
+def _language_name(code: str) -> str:
+    from ..export import language_name
+
+    return language_name(code or "en")
+
+
 @bp.app_template_filter("tel")
 def _tel(phone: str) -> str:
     return config.tel_href(phone)

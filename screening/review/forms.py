@@ -120,6 +120,7 @@ class InboxFilterForm(Form):
     date_to = DayField("Received to", [Optional()], format="%Y-%m-%d")
     q = StringField("Name, email, phone or reference", [Optional(), Length(max=200)])
     older = BooleanField("Only those made under an older rule set")
+    language = SelectField("Language", choices=[], default="")
     order = SelectField(
         "Order", choices=choices([("newest", "Newest first"), ("urgent", "Urgent first")]), default="newest"
     )

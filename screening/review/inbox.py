@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from flask import (
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -18,6 +19,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from .. import clinictime, export, get_db, get_ruleset, store, workflow
+from ..export import language_name
 from . import bp, clinic_zone, pager
 from .forms import MIN_SEARCH_LENGTH, PHONE_LIKE, InboxFilterForm, choices
 
@@ -40,6 +42,9 @@ def inbox_filter_form(args) -> InboxFilterForm:
     form = InboxFilterForm(args)
     form.level.choices = choices([("", "Any level"), *_level_choices()])
     form.topic.choices = choices([("", "Any topic"), *_topic_choices()])
+    form.language.choices = choices(
+        [("", "Any language"), *((code, language_name(code)) for code in current_app.extensions["rulesets"])]
+    )
     return form
 
 
@@ -80,6 +85,7 @@ def inbox_query(form: InboxFilterForm) -> store.InboxQuery:
         urgent=value("order") == "urgent",
         levels=tuple(level.id for level in levels_by_rank(get_ruleset())),
         not_ruleset_hash=get_ruleset().hash if value("older") else "",
+        language=value("language"),
     )
 
 

@@ -340,6 +340,9 @@ class PostgresDatabase(Database):
         # A statement that waits this long for a lock gives up (the app says "busy, try again").
         conn.execute(f"SET lock_timeout = {self.busy_timeout_ms}")
         conn.execute("SET TIME ZONE 'UTC'")
+        # Plan each statement for its own values: a search for a common name walks the date order, a rare
+        # one reads the trigram index. A generic plan, made once for any value, picks one way for all.
+        conn.execute("SET plan_cache_mode = force_custom_plan")
 
     def _held(self):
         """Return this thread's connection, borrowing one from the pool for the rest of the request."""

@@ -179,7 +179,16 @@ def p002_submission_language() -> list[str]:
     ]
 
 
-MIGRATIONS = [("p001_schema", p001_schema), ("p002_submission_language", p002_submission_language)]
+def p003_search_statistics() -> list[str]:
+    """Finer statistics on the search text, so the planner can tell a common name from a rare one."""
+    return ["ALTER TABLE submissions ALTER COLUMN search SET STATISTICS 1000"]
+
+
+MIGRATIONS = [
+    ("p001_schema", p001_schema),
+    ("p002_submission_language", p002_submission_language),
+    ("p003_search_statistics", p003_search_statistics),
+]
 
 
 def migrate(db) -> list[str]:
