@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := SCREENING_ENV=development
 
-.PHONY: run test lint format bench check clean
+.PHONY: run test lint format bench check clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,15 @@ check: $(VENV)/.app
 
 bench: $(VENV)/.test
 	$(BIN)/python bench/run.py
+
+# After editing the text of a patient template: extract it, merge it into every language's catalogue
+# (new text arrives untranslated; `make test` fails until it is translated) and compile the catalogues.
+# The compiled .mo files are committed, so a fresh clone serves every language with no build step.
+translations: $(VENV)/.app
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location --sort-output \
+		--project "Back pain questionnaire" --msgid-bugs-address "the clinic team" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --width 110
+	$(BIN)/pybabel compile -d translations --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

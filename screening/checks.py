@@ -260,7 +260,8 @@ def template_texts(templates_dir: Path) -> Iterator[tuple[str, int, str]]:
         file = f"templates/{path.relative_to(templates_dir)}"
         source = path.read_text(encoding="utf-8")
         yield from ((file, line, text) for line, text in marked_texts(source))
-        source = JINJA_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), source)
+        blank = lambda m: "\n" * m.group(0).count("\n")  # noqa: E731 (keeps line numbers)
+        source = TRANS_BLOCK.sub(blank, JINJA_COMMENT.sub(blank, source))
         for match in TEXT_BETWEEN_TAGS.finditer(source):
             raw = match.group(1)
             text = JINJA_EXPRESSION.sub("this", JINJA_STATEMENT.sub(" ", raw))
@@ -288,6 +289,7 @@ def marked_texts(source: str) -> Iterator[tuple[int, str]]:
             yield line, text
 
 
+TRANS_BLOCK = re.compile(r"\{%-?\s*trans\b.*?endtrans\s*-?%\}", re.S)  # graded whole, as marked text
 PLACEHOLDER_FORMAT = re.compile(r"%\([a-z_]+\)s")
 TAG = re.compile(r"<[^>]+>")
 JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)

@@ -43,6 +43,7 @@ BOTH_STORES = {
     "test_review_pages",
     "test_review_submission",
     "test_rule_changes",
+    "test_spanish",
     "test_store_both",
 }
 

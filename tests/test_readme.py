@@ -23,7 +23,7 @@ def worked_example_snippets() -> list[str]:
 def test_the_worked_example_adds_a_question_and_a_rule_that_pass_the_checks(tmp_path):
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
-    question, rule, case = worked_example_snippets()
+    question, rule, case, spanish = worked_example_snippets()
     questionnaire = (rules / "questionnaire.yaml").read_text()
     anchor = "      - id: impact\n"
     assert anchor in questionnaire
@@ -33,7 +33,13 @@ def test_the_worked_example_adds_a_question_and_a_rule_that_pass_the_checks(tmp_
     (rules / "rules.yaml").write_text((rules / "rules.yaml").read_text() + "\n" + textwrap.indent(rule, "  "))
     (rules / "cases.yaml").write_text((rules / "cases.yaml").read_text() + "\n" + textwrap.indent(case, "  "))
     report = check_rules_dir(rules)
-    assert [p.code for p in report.errors] == ["version_reused"], "step 4: the version must be raised"
+    assert sorted({p.code for p in report.errors}) == ["translation_missing"], (
+        "step 4: the Spanish is missing"
+    )
+    assert len(report.errors) == 6
+    (rules / "es.yaml").write_text((rules / "es.yaml").read_text() + textwrap.indent(spanish, "  "))
+    report = check_rules_dir(rules)
+    assert [p.code for p in report.errors] == ["version_reused"], "step 5: the version must be raised"
     text = (rules / "rules.yaml").read_text()
     version = re.search(r'^version: "([^"]+)"', text, flags=re.M).group(1)
     (rules / "rules.yaml").write_text(text.replace(f'version: "{version}"', f'version: "{version}.1"', 1))
