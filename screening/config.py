@@ -355,6 +355,7 @@ def defaults() -> dict:
     """Return settings that do not come from the environment, and each setting's default."""
     fixed = {
         "TEMPLATES_DIR": str(PROJECT_ROOT / "templates"),
+        "TRANSLATIONS_DIR": str(PROJECT_ROOT / "translations"),
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "DATABASE_BUSY_TIMEOUT_MS": 5000,
         "WTF_CSRF_TIME_LIMIT": None,

@@ -29,7 +29,7 @@ def init_app(app: Flask) -> None:
     Babel(
         app,
         locale_selector=current_language,
-        default_translation_directories=str(config.PROJECT_ROOT / "translations"),
+        default_translation_directories=app.config["TRANSLATIONS_DIR"],
     )
     app.add_url_rule("/language/<code>", "switch_language", switch_language)
     app.context_processor(_language_globals)

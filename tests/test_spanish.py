@@ -392,6 +392,7 @@ def test_every_template_message_is_translated_and_compiled():
     assert not [m.id for m in catalog if m.id and m.fuzzy]
     with (CATALOG / "messages.mo").open("rb") as file:
         compiled = read_mo(file)
+
     def strings(messages) -> dict:
         def plain(value):
             return tuple(value) if isinstance(value, list | tuple) else value
@@ -454,3 +455,87 @@ def test_the_translated_rules_load_from_the_shipped_files(ruleset):
     spanish = load_ruleset(RULES_DIR)
     assert spanish.language == "en"
     assert translations.language_names(RULES_DIR) == {"en": "English", "es": "Español"}
+
+
+def test_a_third_language_takes_files_not_code(tmp_path, ruleset):
+    """The README's steps for adding French, with made-up French: files only, and the app offers it."""
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from screening import create_app
+    from screening.cli import cli
+
+    rules, catalogs = tmp_path / "rules", tmp_path / "translations"
+    shutil.copytree(RULES_DIR, rules)
+    shutil.copytree(ROOT / "translations", catalogs, ignore=shutil.ignore_patterns("*.pot"))
+    # 1. The entries to translate, each with the hash of its English.
+    result = CliRunner().invoke(cli, ["rules", "translate", "fr", "--rules-dir", str(rules)])
+    assert result.exit_code == 1
+    entries = result.stdout
+    assert entries.count("source_hash:") == len(rule_entries())
+    # 2. rules/fr.yaml: the language, its name, and the entries with their text written.
+    written = re.sub(r'text: ""', 'text: "Texte en français."', entries)
+    (rules / "fr.yaml").write_text("language: fr\nname: Français\ntexts:\n" + written, encoding="utf-8")
+    # 3. The template catalogue: extract, start the French one, translate it, compile it.
+    pybabel = [sys.executable, "-m", "babel.messages.frontend"]
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [
+            *pybabel,
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "_",
+            "-k",
+            "gettext",
+            "-k",
+            "ngettext:1,2",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [*pybabel, "init", "-i", str(pot), "-d", str(catalogs), "-l", "fr"], check=True, capture_output=True
+    )
+    po = catalogs / "fr" / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as file:
+        catalog = read_po(file, locale="fr")
+    for message in catalog:
+        if message.id:
+            message.string = ("Bonjour.", "Bonjour.") if isinstance(message.id, tuple) else "Bonjour (fr)."
+    from babel.messages.pofile import write_po
+
+    with po.open("wb") as file:
+        write_po(file, catalog)
+    subprocess.run([*pybabel, "compile", "-d", str(catalogs)], check=True, capture_output=True)
+    # 4. The check passes, and the app offers French beside English and Spanish.
+    assert [str(p) for p in check_rules_dir(rules).errors] == []
+    app = create_app(
+        {
+            "TESTING": True,
+            "SCREENING_ENV": "development",
+            "SECRET_KEY": "k" * 32,
+            "DATABASE": str(tmp_path / "fr.db"),
+            "RULES_DIR": str(rules),
+            "TRANSLATIONS_DIR": str(catalogs),
+        }
+    )
+    html = page(app.test_client().get("/", headers={"Accept-Language": "fr-CA,fr;q=0.9"}))
+    assert html.html["lang"] == "fr"
+    assert html.h1.get_text(strip=True) == "Bonjour (fr)."
+    assert [(a.get_text(strip=True), a["hreflang"]) for a in html.select("a.language-link")] == [
+        ("English", "en"),
+        ("Español", "es"),
+    ]
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    Patient(client, ruleset).start()
+    step = page(client.get("/step/safety"))
+    assert step.h1.get_text(strip=True) == "Texte en français.", "the rule files' text in French"
