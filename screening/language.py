@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, redirect, request, url_for
 from flask_babel import Babel
 
-from . import config, translations
+from . import translations
 
 LANGUAGE_COOKIE = "language"
 PATIENT_SIDE = {"patient", None}  # the patient blueprint, and pages of no blueprint (errors, 404)
