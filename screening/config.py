@@ -359,6 +359,7 @@ def defaults() -> dict:
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "DATABASE_BUSY_TIMEOUT_MS": 5000,
         "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_I18N_ENABLED": False,  # the messages a patient reads come from our catalogues, not WTForms'
         "WTF_CSRF_SSL_STRICT": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, redirect, request, url_for
-from flask_babel import Babel
+from flask_babel import Babel, Domain
 
 from . import translations
 
@@ -31,6 +31,10 @@ def init_app(app: Flask) -> None:
         locale_selector=current_language,
         default_translation_directories=app.config["TRANSLATIONS_DIR"],
     )
+    # One domain for the life of the process, so each catalogue is read once (Flask-Babel's default
+    # domain is made anew for every request, and with it the catalogue's cache).
+    domain = Domain(translation_directories=[app.config["TRANSLATIONS_DIR"]])
+    app.before_request(domain.as_default)
     app.add_url_rule("/language/<code>", "switch_language", switch_language)
     app.context_processor(_language_globals)
     app.add_template_filter(local_date, "local_date")
@@ -47,9 +51,12 @@ def current_language() -> str:
     if request.blueprint not in PATIENT_SIDE or request.path.startswith("/fhir"):
         return translations.SOURCE
     chosen = g.get("draft_language") or request.cookies.get(LANGUAGE_COOKIE)
-    if chosen in offered():
-        return chosen
-    return request.accept_languages.best_match(offered(), default=translations.SOURCE)
+    if "language" in g and g.language_for == chosen:
+        return g.language  # worked out once per request, again only when the draft's choice arrives
+    language = chosen if chosen in offered() else None
+    language = language or request.accept_languages.best_match(offered(), default=translations.SOURCE)
+    g.language_for, g.language = chosen, language
+    return language
 
 
 def patient_ruleset():

@@ -12,6 +12,7 @@ import yaml
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from conftest import DEFAULT_ANSWERS, ROOT, RULES_DIR, Patient, page, text_of
+from test_patient_journey import EXAMPLES
 
 from screening import get_db, store, translations
 from screening.checks import case_answers, check_rules_dir, sentences
@@ -226,49 +227,15 @@ def test_every_case_gives_the_same_outcome_in_both_languages(ruleset, spanish_ru
         assert [len(f.reasons) for f in spanish.fired] == [len(f.reasons) for f in english.fired]
 
 
-WORKED = [  # CLINICAL.md's worked examples: (answers that differ, Spanish level heading, cards)
-    (
-        {
-            "diagnosis": ["herniated_disc"],
-            "pain_location": "leg",
-            "walking_pattern": "no",
-            "duration": "3_to_6_months",
-        },
-        "Temas que tal vez valga la pena hablar con un especialista de la columna",
-        ["herniated-disc", "benefits-and-limits"],
-    ),
-    (
-        {
-            "diagnosis": ["herniated_disc"],
-            "pain_location": "leg",
-            "walking_pattern": "no",
-            "duration": "under_6_weeks",
-            "treatments_tried": ["nothing"],
-        },
-        "Bueno saber",
-        ["conservative-care-first", "benefits-and-limits"],
-    ),
-    (
-        {
-            "age_band": "80_plus",
-            "bone_health": "yes",
-            "sudden_pain_minor_event": "yes",
-            "duration": "under_6_weeks",
-            "imaging": "none",
-        },
-        "Vea a un médico pronto",
-        ["compression-fracture", "benefits-and-limits"],
-    ),
-    (
-        {
-            "prior_surgery": "never_helped",
-            "surgery_when": "over_1_year",
-            "duration": "over_6_months",
-            "health_factors": ["smoking", "blood_thinners"],
-        },
-        "Temas que tal vez valga la pena hablar con un especialista de la columna",
-        ["failed-back-surgery", "smoking", "blood-thinners", "benefits-and-limits"],
-    ),
+# CLINICAL.md's worked examples (the answers that differ, and the cards), with the Spanish heading.
+SPANISH_HEADINGS = [
+    "Temas que tal vez valga la pena hablar con un especialista de la columna",
+    "Bueno saber",
+    "Vea a un médico pronto",
+    "Temas que tal vez valga la pena hablar con un especialista de la columna",
+]
+WORKED = [
+    (diff, heading, cards) for (diff, _, cards), heading in zip(EXAMPLES, SPANISH_HEADINGS, strict=True)
 ]
 
 

@@ -340,9 +340,6 @@ class PostgresDatabase(Database):
         # A statement that waits this long for a lock gives up (the app says "busy, try again").
         conn.execute(f"SET lock_timeout = {self.busy_timeout_ms}")
         conn.execute("SET TIME ZONE 'UTC'")
-        # Plan each statement for its own values: a search for a common name walks the date order, a rare
-        # one reads the trigram index. A generic plan, made once for any value, picks one way for all.
-        conn.execute("SET plan_cache_mode = force_custom_plan")
 
     def _held(self):
         """Return this thread's connection, borrowing one from the pool for the rest of the request."""
@@ -360,7 +357,11 @@ class PostgresDatabase(Database):
     def execute(self, sql: str, params: Sequence = ()):
         conn = self._held()
         try:
-            cursor = conn.execute(_pg_sql(sql), list(params) if params else None)
+            # A substring search is never prepared, so it is planned for its own term: a common name walks
+            # the date order, a rare one reads the trigram index (a prepared statement's generic plan,
+            # made once for any term, would pick one way for all). Other statements are prepared.
+            prepare = False if " LIKE " in sql else None
+            cursor = conn.execute(_pg_sql(sql), list(params) if params else None, prepare=prepare)
             rows = cursor.fetchall() if cursor.description else []
         except self.OperationalError:
             if not getattr(self._local, "depth", 0):
