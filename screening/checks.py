@@ -54,11 +54,11 @@ def check_rules_dir(rules_dir, templates_dir=None) -> Report:
     _check_firing(ruleset, rules_file, Collector(rules_file.file, report.warnings))
     _check_unused(ruleset, rules_file, questions_file)
     report.mean_grade = _check_readability(rules_dir, ruleset, report.errors, templates_dir)
-    _check_translations(rules_dir, report.errors)
     if not report.errors:
         report.cases = _check_cases(rules_dir, ruleset, report.errors)
         safety.check(rules_dir, ruleset, report.errors, report.warnings)
         releases.check(rules_dir, ruleset, report.errors)
+    _check_translations(rules_dir, report.errors)
     return report
 
 

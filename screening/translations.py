@@ -183,14 +183,24 @@ def check(
         _check_ease(file, known, translations, exempt_words(path), problems)
 
 
+_SPANISH_DEPTH = [0]
+
+
 @contextmanager
 def spanish_textstat() -> Iterator[None]:
-    """textstat's language is global: measure Spanish inside this block, English again after it."""
-    textstat.set_lang("es")
+    """textstat's language is global: measure Spanish inside this block, English again after it.
+
+    Switching empties textstat's caches, so a caller measuring many texts wraps them all in one block.
+    """
+    if _SPANISH_DEPTH[0] == 0:
+        textstat.set_lang("es")
+    _SPANISH_DEPTH[0] += 1
     try:
         yield
     finally:
-        textstat.set_lang("en_US")
+        _SPANISH_DEPTH[0] -= 1
+        if _SPANISH_DEPTH[0] == 0:
+            textstat.set_lang("en_US")
 
 
 BRACKETED_NAME = re.compile(r"\((?:[^()\s]+\s?){1,4}\)")
@@ -211,6 +221,13 @@ def reading_ease(text: str, exempt=()) -> float:
 
 
 def _check_ease(file: str, known: Mapping[str, Entry], translations, exempt, problems: list[Problem]) -> None:
+    with spanish_textstat():
+        _measure_ease(file, known, translations, exempt, problems)
+
+
+def _measure_ease(
+    file: str, known: Mapping[str, Entry], translations, exempt, problems: list[Problem]
+) -> None:
     from .checks import PLACEHOLDER, sentences
 
     collector = Collector(file, problems)
@@ -246,9 +263,11 @@ def language_names(rules_dir: Path) -> dict[str, str]:
     for path in sorted(Path(rules_dir).glob("*.yaml")):
         if not LANGUAGE_CODE.fullmatch(path.stem) or path.stem == SOURCE:
             continue
-        data = _load(path, [])
-        if isinstance(data, Mapping) and data.get("language") == path.stem:
-            names[path.stem] = str(data.get("name") or path.stem)
+        head = path.read_text(encoding="utf-8")[:4000]  # the two lines sit above the texts
+        code = re.search(r"^language:\s*['\"]?([a-z]+)", head, flags=re.M)
+        if code and code.group(1) == path.stem:
+            name = re.search(r"^name:\s*['\"]?([^'\"\n]+)", head, flags=re.M)
+            names[path.stem] = name.group(1).strip() if name else path.stem
     return names
 
 
@@ -259,7 +278,27 @@ def languages(rules_dir: Path) -> list[str]:
 
 def load_translated(rules_dir: Path, language: str, english):
     """Return the RuleSet in `language`: the English one's logic, version and hash, with translated texts
-    (an English text stays where a translation is missing; `screening rules check` reports it)."""
+    (an English text stays where a translation is missing; `screening rules check` reports it).
+
+    Built once per process for the same files (each app start in the tests would build it again)."""
+    rules_dir = Path(rules_dir)
+    stamp = tuple(
+        (name, (rules_dir / name).stat().st_mtime_ns, (rules_dir / name).stat().st_size)
+        for name in ("questionnaire.yaml", "rules.yaml", f"{language}.yaml")
+        if (rules_dir / name).exists()
+    )
+    key = (str(rules_dir.resolve()), language, english.hash, stamp)
+    if key not in _TRANSLATED:
+        if len(_TRANSLATED) >= 8:
+            _TRANSLATED.clear()  # old builds of files that changed since
+        _TRANSLATED[key] = _build_translated(rules_dir, language, english)
+    return _TRANSLATED[key]
+
+
+_TRANSLATED: dict = {}
+
+
+def _build_translated(rules_dir: Path, language: str, english):
     from . import schemas
     from .loading import build_from_data, read_checked
 

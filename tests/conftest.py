@@ -30,8 +30,6 @@ BOTH_STORES = {
     "test_auth_password_change",
     "test_auth_throttle",
     "test_cli_admin",
-    "test_clinic_time",
-    "test_fhir",
     "test_health",
     "test_patient_after_sending",
     "test_patient_journey",
@@ -43,7 +41,6 @@ BOTH_STORES = {
     "test_review_pages",
     "test_review_submission",
     "test_rule_changes",
-    "test_spanish",
     "test_store_both",
 }
 
@@ -56,9 +53,10 @@ def store_kind(request) -> str:
 
 def pytest_generate_tests(metafunc):
     if "store_kind" in metafunc.fixturenames:
-        both = metafunc.module.__name__ in BOTH_STORES and not metafunc.definition.get_closest_marker(
-            "sqlite_only"
-        )
+        marked = metafunc.definition.get_closest_marker("both_stores")
+        both = (
+            metafunc.module.__name__ in BOTH_STORES or marked
+        ) and not metafunc.definition.get_closest_marker("sqlite_only")
         kinds = ["sqlite", "postgresql"] if both else ["sqlite"]
         if metafunc.definition.get_closest_marker("postgresql_only"):
             kinds = ["postgresql"]
@@ -68,6 +66,9 @@ def pytest_generate_tests(metafunc):
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: the test is about SQLite itself; run it on SQLite alone")
     config.addinivalue_line("markers", "postgresql_only: the test is about PostgreSQL alone")
+    config.addinivalue_line(
+        "markers", "both_stores: run this test on both stores (in a module that does not)"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -129,6 +129,7 @@ def routes(app) -> list[tuple[str, str]]:
         "filename": "site.css",
         "resource_id": "back-pain-screening",
         "anything": "Patient",
+        "code": "es",
     }
     found = []
     for rule in app.url_map.iter_rules():

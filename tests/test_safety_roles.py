@@ -260,12 +260,13 @@ def test_the_fingerprint_ignores_layout_but_not_meaning():
 
 def test_renaming_the_safety_topic_keeps_the_emergency_outcome(tmp_path):
     folder = protected_rules(tmp_path)
-    for name in ("rules.yaml", "cases.yaml"):
+    for name in ("rules.yaml", "cases.yaml", "es.yaml"):
         path = folder / name
         text = (
             path.read_text()
             .replace("topic: safety", "topic: red-flags")
             .replace("\n  safety:\n", "\n  red-flags:\n")
+            .replace("  topics.safety.", "  topics.red-flags.")
         )
         path.write_text(re.sub(r"(?<=[\[ ])safety(?=[\],])", "red-flags", text))
     ruleset = load_ruleset(folder)

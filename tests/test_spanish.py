@@ -251,6 +251,7 @@ def test_the_worked_examples_in_spanish(paciente, diff, heading, cards):
     assert "Esto es para ayudarle a aprender. No es un diagnóstico." in text
 
 
+@pytest.mark.both_stores
 def test_a_spanish_send_is_stored_with_its_language_and_shown_to_reviewers_in_english(
     paciente, spanish_client, app, reviewer
 ):
@@ -312,7 +313,7 @@ def test_spanish_of_an_english_text_that_changed_is_stale(rules_copy):
         'required: "Choose an answer."',
         'required: "Please choose an answer."',
     )
-    problems = [str(p) for p in check_rules_dir(rules_copy).errors]
+    problems = [str(p) for p in check_rules_dir(rules_copy).errors if p.code.startswith("translation")]
     line = line_of(rules_copy / "es.yaml", "  messages.required:")
     assert problems == [
         f"rules/es.yaml:{line}: 'messages.required': the English changed since this was translated; it now "
@@ -397,25 +398,34 @@ def _marked(folder: Path):
 
 def test_spanish_pages_read_easily(paciente, spanish_client):
     """Each page's Spanish at Fernández Huerta 70 or above, and no sentence below 50."""
+    low_pages, hard = [], []
+    with translations.spanish_textstat():
+        measured = _measure_pages(spanish_pages(paciente, spanish_client), low_pages, hard)
+    assert measured >= 19, "every page type with sentences was read"
+    assert low_pages == []
+    assert hard == []
+
+
+def _measure_pages(pages: dict, low_pages: list, hard: list) -> int:
     from test_plain_language import texts
 
-    low_pages, hard = [], []
-    for name, response in spanish_pages(paciente, spanish_client).items():
+    measured, exempt = 0, translations.exempt_words(RULES_DIR / "es.yaml")
+    for name, response in pages.items():
         found = [re.sub(r"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b", "código", t) for t in texts(response)]
         if not found:
             continue
         joined = " ".join(t if t.endswith((".", "?", "!", ":")) else t + "." for t in found)
-        ease = reading_ease(joined, translations.exempt_words(RULES_DIR / "es.yaml"))
+        ease = reading_ease(joined, exempt)
         if ease < 70:
             low_pages.append(f"{name}: {ease:.0f}")
         for text in found:
             for sentence in sentences(text):
                 if len(sentence.split()) >= 5:
-                    score = reading_ease(sentence, translations.exempt_words(RULES_DIR / "es.yaml"))
+                    score = reading_ease(sentence, exempt)
                     if score < 50:
                         hard.append(f"{name}: {score:.0f}: {sentence}")
-    assert low_pages == []
-    assert hard == []
+        measured += 1
+    return measured
 
 
 def test_the_translated_rules_load_from_the_shipped_files(ruleset):
