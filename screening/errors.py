@@ -219,6 +219,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "'{key}': the English changed since this was translated; it now reads \"{english}\"",
         "Check the translation against the new English, then set its source_hash to {hash}.",
     ),
+    "translation_fields": (
+        "'{key}' fills in {found}, but the English fills in {english}",
+        "Keep each {{name}} of the English, spelled as it is there; only the words around it change.",
+    ),
     "translation_unknown": (
         "'{key}' matches no text in the rule files{suggest}",
         "Remove it, or fix the key.",

@@ -23,6 +23,7 @@ from .errors import Collector, Problem, suggest
 SOURCE = "en"
 SOURCE_NAME = "English"
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+FIELD = re.compile(r"\{[a-z_]+\}")  # a value the app fills in, such as {option}
 EASE_PAGE_LIMIT = 70  # Fernández Huerta: 70 to 80 is fairly easy (about US grade 7)
 EASE_SENTENCE_LIMIT = 50
 SENTENCE_WORDS = 5  # shorter texts are labels: the formula means little for three words
@@ -173,6 +174,15 @@ def check(
                 key=entry.key,
                 english=entry.text,
                 hash=source_hash(entry.text),
+            )
+        elif sorted(FIELD.findall(found.text)) != sorted(FIELD.findall(entry.text)):
+            Collector(file, problems).add(
+                "translation_fields",
+                found.line,
+                "",
+                key=entry.key,
+                english=", ".join(sorted(set(FIELD.findall(entry.text)))) or "none",
+                found=", ".join(sorted(set(FIELD.findall(found.text)))) or "none",
             )
     for key, found in translations.items():
         if key not in known:

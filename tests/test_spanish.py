@@ -322,6 +322,17 @@ def test_spanish_of_an_english_text_that_changed_is_stale(rules_copy):
     ]
 
 
+def test_a_translation_must_keep_the_fields_the_app_fills_in(rules_copy):
+    edit(rules_copy / "es.yaml", 'elija \\"{exclusive}\\".', 'elija \\"{exclusivo}\\".')
+    problems = [str(p) for p in check_rules_dir(rules_copy).errors]
+    line = line_of(rules_copy / "es.yaml", "  messages.required_multi:")
+    assert problems == [
+        f"rules/es.yaml:{line}: 'messages.required_multi' fills in {{exclusivo}}, but the English fills in "
+        "{exclusive}. Fix: Keep each {name} of the English, spelled as it is there; only the words around it "
+        "change."
+    ]
+
+
 def test_a_key_that_matches_nothing_is_reported(rules_copy):
     es = rules_copy / "es.yaml"
     es.write_text(
@@ -453,7 +464,12 @@ def test_a_third_language_takes_files_not_code(tmp_path, ruleset):
     entries = result.stdout
     assert entries.count("source_hash:") == len(rule_entries())
     # 2. rules/fr.yaml: the language, its name, and the entries with their text written.
-    written = re.sub(r'text: ""', 'text: "Texte en français."', entries)
+    lines = entries.splitlines()
+    for n, line in enumerate(lines):
+        if line.strip() == 'text: ""':  # the English is in the comment on the next line
+            fields = " ".join(translations.FIELD.findall(lines[n + 1].split("#", 1)[1]))
+            lines[n] = line.replace('""', f'"Texte en français {fields}."'.replace(" .", "."))
+    written = "\n".join(lines) + "\n"
     (rules / "fr.yaml").write_text("language: fr\nname: Français\ntexts:\n" + written, encoding="utf-8")
     # 3. The template catalogue: extract, start the French one, translate it, compile it.
     pybabel = [sys.executable, "-m", "babel.messages.frontend"]
