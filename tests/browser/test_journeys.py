@@ -184,7 +184,8 @@ def test_the_whole_questionnaire_by_keyboard_alone(page, server):
     page.locator("button[type=submit]").focus()
     page.keyboard.press("Enter")
     page.wait_for_selector(".error-summary")
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    # The page script moves focus once it has run (it is deferred): wait for that, up to the timeout.
+    page.wait_for_function("document.activeElement.classList.contains('error-summary')")
     for step in RULESET.questionnaire.steps:
         for question in step.questions:
             block = page.locator(f"#{question.id}")
