@@ -318,12 +318,16 @@ def _check_readability(rules_dir: Path, ruleset: RuleSet, errors: list[Problem],
 
 def _check_translations(rules_dir: Path, errors: list[Problem]) -> None:
     """Every language file must translate every patient text, from the English as it is now."""
-    for language in translations.languages(rules_dir):
-        problems: list[Problem] = []
-        qdata = read_checked(rules_dir, "questionnaire.yaml", schemas.QUESTIONNAIRE, problems)
-        rdata = read_checked(rules_dir, "rules.yaml", schemas.RULES, problems)
-        qfile, rfile = display_name(rules_dir, "questionnaire.yaml"), display_name(rules_dir, "rules.yaml")
-        translations.check(rules_dir, language, qdata, rdata, qfile, rfile, errors)
+    names = translations.language_names(rules_dir)
+    if len(names) == 1:
+        return
+    problems: list[Problem] = []  # the English files were checked already; read them once more, plainly
+    qdata = read_checked(rules_dir, "questionnaire.yaml", schemas.QUESTIONNAIRE, problems)
+    rdata = read_checked(rules_dir, "rules.yaml", schemas.RULES, problems)
+    qfile, rfile = display_name(rules_dir, "questionnaire.yaml"), display_name(rules_dir, "rules.yaml")
+    for language, name in names.items():
+        if language != translations.SOURCE:
+            translations.check(rules_dir, language, name, qdata, rdata, qfile, rfile, errors)
 
 
 # --- cases ---------------------------------------------------------------------------------------

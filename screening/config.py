@@ -78,13 +78,9 @@ def _secret(raw: str, env: str) -> str:
 def _database(raw: str, env: str) -> str:
     if not raw:
         return str(INSTANCE / "screening.db")
-    scheme, sep, rest = raw.partition("://")
-    if sep and scheme.lower() not in ("postgresql", "postgres"):
-        raise ValueError(
-            f"{scheme}:// is not a database this app can use; give a file path for SQLite "
-            "or a postgresql://user:password@host:port/dbname URL"
-        )
-    if sep and not rest.strip("/"):
+    from .store.db import is_postgres  # the one place that says which settings name which store
+
+    if is_postgres(raw) and not raw.partition("://")[2].strip("/"):
         raise ValueError("the postgresql:// URL names no server or database")
     return raw
 

@@ -83,9 +83,9 @@ def _posted_key() -> str | None:
 
 
 def _store_submission(draft: dict, outcome, form: SendForm):
-    ruleset = (
-        get_ruleset()
-    )  # the reviewers read the outcome's rules in English; the summary as the patient saw it
+    # The reviewers read the outcome's rules in English; the summary is stored as the patient saw it.
+    ruleset = get_ruleset()
+    stored = outcome if patient_ruleset() is ruleset else ruleset.evaluate(outcome.answers)
     reference, _ = store.insert_submission(
         get_db(),
         {
@@ -93,7 +93,7 @@ def _store_submission(draft: dict, outcome, form: SendForm):
             "level": outcome.level,
             "topics": list(outcome.topics),
             "answers": outcome.answers,
-            "outcome": ruleset.evaluate(outcome.answers).to_dict(),
+            "outcome": stored.to_dict(),
             "summary_html": _summary_html(outcome),
             "language": current_language(),
             "ruleset_version": ruleset.version,

@@ -119,7 +119,11 @@ def _load(path: Path, problems: list[Problem]) -> Mapping:
 
 def exempt_words(path: Path) -> list[str]:
     """Return the medical names a language file says its cards explain (read as short words)."""
-    return [str(word) for word in _load(path, []).get("readability_exempt_words") or []]
+    return _exempt_words(_load(path, []))
+
+
+def _exempt_words(data: Mapping) -> list[str]:
+    return [str(word) for word in data.get("readability_exempt_words") or []]
 
 
 @dataclass
@@ -131,7 +135,11 @@ class Translation:
 
 def read(path: Path, problems: list[Problem]) -> dict[str, Translation]:
     """Read a language file: {key: Translation}. A missing file is read as no translations at all."""
-    texts = _load(path, problems).get("texts") or {}
+    return _translations(_load(path, problems))
+
+
+def _translations(data: Mapping) -> dict[str, Translation]:
+    texts = data.get("texts") or {}
     found = {}
     for key, value in texts.items():
         if isinstance(value, Mapping) and isinstance(value.get("text"), str):
@@ -150,15 +158,15 @@ def apply(qdata: Mapping, rdata: Mapping, translations: Mapping[str, Translation
 
 
 def check(
-    rules_dir: Path, language: str, qdata, rdata, qfile: str, rfile: str, problems: list[Problem]
+    rules_dir: Path, language: str, name: str, qdata, rdata, qfile: str, rfile: str, problems: list[Problem]
 ) -> None:
     """Report English texts with no translation, translations of English that changed since, keys that
     match nothing, and Spanish that reads too hard (Fernández Huerta, per sentence and per page)."""
     path = rules_dir / f"{language}.yaml"
     file = f"{rules_dir.name}/{path.name}"
-    translations = read(path, problems)
+    data = _load(path, problems)
+    translations = _translations(data)
     known = {}
-    name = language_names(rules_dir).get(language, language)
     for entry in entries(qdata, rdata, qfile, rfile):
         known[entry.key] = entry
         found = translations.get(entry.key)
@@ -190,7 +198,7 @@ def check(
                 "translation_unknown", found.line, "", key=key, suggest=suggest(key, known)
             )
     if language == "es":
-        _check_ease(file, known, translations, exempt_words(path), problems)
+        _check_ease(file, known, translations, _exempt_words(data), problems)
 
 
 _SPANISH_DEPTH = [0]

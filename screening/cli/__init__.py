@@ -70,7 +70,7 @@ def db_copy(source_setting: str, target_setting: str) -> None:
         try:
             store.is_postgres(setting)
         except store.DatabaseSettingError as exc:
-            raise click.ClickException(str(exc).replace("SCREENING_DATABASE: ", "")) from None
+            raise click.ClickException(str(exc)) from None
     if not store.is_postgres(source_setting) and not Path(source_setting).is_file():
         raise click.ClickException(f"{source_setting} does not exist: --from names the database to copy.")
     source = store.connect(source_setting)

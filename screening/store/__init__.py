@@ -3,7 +3,8 @@
 Callers import the package (`from screening import store`) and pass the database object that
 `store.connect(setting)` returns as the first argument of every function. The modules:
 
-- `db`: the connection object of each store, and everything that differs between the two
+- `db`, `postgres`: the connection object of each store (SQLite's and the interface in `db`,
+  PostgreSQL's pool in `postgres`), and everything that differs between the two
 - `schema_sqlite`, `schema_postgres`: the tables, indexes and triggers, migrated once per host start
 - `submissions`: drafts and the idempotent send
 - `inbox`: keyset pages, search, counts and the long reads
@@ -19,11 +20,11 @@ from __future__ import annotations
 from .. import workflow
 from . import schema_postgres, schema_sqlite
 from .alerts import claim_alerts, failed_alerts, mark_alerts_sent, queue_alerts, retry_alerts_later
+from .copy import TABLES
 from .db import (
     BUSY_TIMEOUT_MS,
     Database,
     DatabaseSettingError,
-    PostgresDatabase,
     SQLiteDatabase,
     connect,
     is_postgres,
@@ -51,6 +52,7 @@ from .maintenance import (
     purge_reviewer_records,
     purge_submissions,
 )
+from .postgres import PostgresDatabase
 from .review import (
     AuditQuery,
     add_note,
@@ -108,20 +110,3 @@ def migrate(db) -> list[str]:
     """Create or upgrade the schema of either store; return the migrations applied."""
     schema = schema_postgres if db.dialect == "postgresql" else schema_sqlite
     return schema.migrate(db)
-
-
-# The app's tables, parents before the tables whose rows point at them (the order `db copy` fills them).
-TABLES = (
-    "reviewers",
-    "submissions",
-    "submission_topics",
-    "notes",
-    "status_changes",
-    "audit",
-    "drafts",
-    "reviewer_sessions",
-    "signin_attempts",
-    "notices_sent",
-    "outbox",
-    "api_tokens",
-)

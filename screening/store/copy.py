@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import TABLES
-
-# Each table's key, for reading it in keyset batches (constant memory at any size).
+# Every table of the app, parents before the tables whose rows point at them (the order a copy fills
+# them), with its key, for reading it in keyset batches (constant memory at any size).
 KEYS = {
     "reviewers": ("id",),
     "submissions": ("id",),
@@ -21,6 +20,7 @@ KEYS = {
     "outbox": ("id",),
     "api_tokens": ("id",),
 }
+TABLES = tuple(KEYS)
 TEXT_KEYED = {"submission_topics", "drafts", "reviewer_sessions", "notices_sent"}  # no id sequence
 BATCH = 1000
 

@@ -6,6 +6,7 @@ import json
 import secrets
 
 from .. import faults
+from .alerts import queue_alerts
 from .db import clock, shift
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: easy to read out on the phone
@@ -164,8 +165,6 @@ def insert_submission(db, submission: dict, *, draft_token: str = "") -> tuple[s
     retried POST, the same form sent to two hosts at once) stores nothing and returns the first one's
     reference.
     """
-    from .alerts import queue_alerts
-
     at = clock()
     for _ in range(10):
         reference = new_reference()
