@@ -6,11 +6,16 @@ import os
 
 from screening import create_app
 
-app = create_app(
-    {
-        "SECRET_KEY": "bench-secret-key-0123456789abcdef",
-        "DATABASE": os.environ["BENCH_DATABASE"],
-        "SCREENING_ENV": "development",
-        "WTF_CSRF_ENABLED": False,
-    }
-)
+
+def make_app(database: str):
+    return create_app(
+        {
+            "SECRET_KEY": "bench-secret-key-0123456789abcdef",
+            "DATABASE": database,
+            "SCREENING_ENV": "development",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+
+
+app = make_app(os.environ["BENCH_DATABASE"]) if "BENCH_DATABASE" in os.environ else None

@@ -250,8 +250,13 @@ def throughput(
     return ok / elapsed, sum(r[1] for r in results)
 
 
-def prepared_drafts(database: str, count: int) -> tuple[list[str], list[str]]:
-    """Return cookies and send-form bodies for `count` complete drafts, made straight in the store."""
+def prepared_drafts(database: str, count: int, *, summary_shown: bool = True) -> tuple[list[str], list[str]]:
+    """Return cookies and send-form bodies for `count` complete drafts, made straight in the store.
+
+    `summary_shown`: each draft keeps the summary page, as the summary page keeps it for a patient who
+    read it before sending (the app renders it once: every draft has the same answers). Without it, each
+    send renders the summary itself, as for a patient who never opened the summary page.
+    """
     from urllib.parse import urlencode
 
     from screening.sending import answers_digest
@@ -280,6 +285,17 @@ def prepared_drafts(database: str, count: int) -> tuple[list[str], list[str]]:
                 }
             )
         )
+    if summary_shown and cookies:
+        first = cookies[0].split("=", 1)[1]
+        app = __import__("bench.ours_app", fromlist=["make_app"]).make_app(database)
+        with app.test_client() as client:
+            client.set_cookie("draft", first)
+            page = client.get("/summary")
+            assert page.status_code == 200, page.status_code
+        key, html = store.get_draft(db, first, with_summary=True)["summary"]
+        assert html, "the summary page did not keep its summary with the draft"
+        for cookie in cookies[1:]:
+            store.keep_summary(db, cookie.split("=", 1)[1], key, html)
     db.close()
     return cookies, bodies
 

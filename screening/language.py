@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, redirect, request, url_for
-from flask_babel import Babel, Domain
+from flask import Flask, current_app, g, has_request_context, redirect, request, url_for
+from flask_babel import Babel, Domain, get_translations
 
 from . import translations
 
@@ -35,6 +35,13 @@ def init_app(app: Flask) -> None:
     # domain is made anew for every request, and with it the catalogue's cache).
     domain = Domain(translation_directories=[app.config["TRANSLATIONS_DIR"]])
     app.before_request(domain.as_default)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _catalogue().ugettext(s),
+        ngettext=lambda s, p, n: _catalogue().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
+    )
     app.add_url_rule("/language/<code>", "switch_language", switch_language)
     app.context_processor(_language_globals)
     app.add_template_filter(local_date, "local_date")
@@ -48,15 +55,30 @@ def offered() -> list[str]:
 def current_language() -> str:
     """Return the language of this request: English off the patient side; else the draft's choice, the
     cookie's, or the browser's preference among the languages offered."""
+    draft_language = g.get("draft_language")
+    language = g.get("language")
+    if language is not None and g.language_for == draft_language:
+        return language  # worked out once per request, again only when the draft's choice arrives
     if request.blueprint not in PATIENT_SIDE or request.path.startswith("/fhir"):
-        return translations.SOURCE
-    chosen = g.get("draft_language") or request.cookies.get(LANGUAGE_COOKIE)
-    if "language" in g and g.language_for == chosen:
-        return g.language  # worked out once per request, again only when the draft's choice arrives
-    language = chosen if chosen in offered() else None
-    language = language or request.accept_languages.best_match(offered(), default=translations.SOURCE)
-    g.language_for, g.language = chosen, language
+        language = translations.SOURCE
+    else:
+        chosen = draft_language or request.cookies.get(LANGUAGE_COOKIE)
+        language = chosen if chosen in offered() else None
+        language = language or request.accept_languages.best_match(offered(), default=translations.SOURCE)
+    g.language_for, g.language = draft_language, language
     return language
+
+
+def _catalogue():
+    """Return the template text catalogue of this request's language, looked up once per request
+    (Flask-Babel's own template functions look it up again for every message on the page)."""
+    if not has_request_context():
+        return get_translations()
+    language = current_language()
+    found = g.get("catalogue")
+    if found is None or found[0] != language:
+        found = g.catalogue = (language, get_translations())
+    return found[1]
 
 
 def patient_ruleset():

@@ -30,8 +30,8 @@ DRAFT_COOKIE = "draft"
 # --- the draft: answers kept on the server under a random token in a cookie ------------------------
 
 
-def _draft() -> dict | None:
-    draft = store.get_draft(get_db(), request.cookies.get(DRAFT_COOKIE))
+def _draft(*, with_summary: bool = False) -> dict | None:
+    draft = store.get_draft(get_db(), request.cookies.get(DRAFT_COOKIE), with_summary=with_summary)
     if draft is not None:
         g.draft_language = draft["progress"].get("language")  # the language chosen with these answers
     return draft
@@ -333,26 +333,6 @@ def _outcome_or_redirect(draft: dict):
     if missing is not None:
         return None, redirect(url_for("patient.step", step_id=missing))
     return patient_ruleset().evaluate(answers), None
-
-
-@bp.get("/summary")
-def summary():
-    draft = _draft()
-    if draft is None:
-        return _expired()
-    outcome, detour = _outcome_or_redirect(draft)
-    if detour is not None:
-        return detour
-    if patient_ruleset().is_emergency(outcome):
-        with faults.tolerated(f"{request.method} {request.path} (deleting the draft)"):
-            store.delete_draft(get_db(), draft["token"])
-        return _emergency(outcome)
-    return render_template("patient/summary.html", outcome=outcome, summary_html=_summary_html(outcome))
-
-
-def _summary_html(outcome) -> str:
-    """Render the summary itself: the part a patient reads, stored as is with a submission."""
-    return render_template("patient/_summary.html", outcome=outcome, ruleset=patient_ruleset())
 
 
 @bp.get("/about")

@@ -1,5 +1,6 @@
-"""Sending the answers to the clinic: the send form, the stored submission and its alerts, the
-confirmation with the summary as sent, and finishing without sending."""
+"""The summary and sending it to the clinic: the summary page (kept with the draft as the patient saw
+it), the send form, the stored submission and its alerts, the confirmation with the summary as sent,
+and finishing without sending."""
 
 from __future__ import annotations
 
@@ -21,14 +22,57 @@ from flask import (
 from . import faults, get_db, get_ruleset, store
 from .forms import SendForm
 from .language import current_language, patient_ruleset
-from .patient import DRAFT_COOKIE, _draft, _expired, _forget_draft, _outcome_or_redirect, _summary_html, bp
+from .patient import DRAFT_COOKIE, _draft, _emergency, _expired, _forget_draft, _outcome_or_redirect, bp
+
+
+@bp.get("/summary")
+def summary():
+    draft = _draft(with_summary=True)
+    if draft is None:
+        return _expired()
+    outcome, detour = _outcome_or_redirect(draft)
+    if detour is not None:
+        return detour
+    if patient_ruleset().is_emergency(outcome):
+        with faults.tolerated(f"{request.method} {request.path} (deleting the draft)"):
+            store.delete_draft(get_db(), draft["token"])
+        return _emergency(outcome)
+    html = _summary_html(outcome)
+    _keep_summary(draft, outcome, html)
+    return render_template("patient/summary.html", outcome=outcome, summary_html=html)
+
+
+def _summary_html(outcome) -> str:
+    """Render the summary itself: the part a patient reads, stored as is with a submission."""
+    return render_template("patient/_summary.html", outcome=outcome, ruleset=patient_ruleset())
+
+
+def _summary_key(outcome) -> str:
+    """Name what a summary page was made for: the answers, the language and the rule set."""
+    return f"{current_language()}:{get_ruleset().hash}:{answers_digest(outcome.answers)}"
+
+
+def _keep_summary(draft: dict, outcome, html: str) -> None:
+    """Keep the summary page the patient was just shown with their draft (unless it is kept already), so
+    that the send stores the very page they read. If it cannot be kept now, the send makes it again."""
+    key = _summary_key(outcome)
+    if draft["summary"] != (key, html):
+        with faults.tolerated(f"{request.method} {request.path} (keeping the summary shown)"):
+            store.keep_summary(get_db(), draft["token"], key, html)
+
+
+def _summary_shown(draft: dict, outcome) -> str:
+    """Return the summary page the patient was last shown for these answers in this language and rule
+    set, or (when none was kept) make it now."""
+    key, html = draft["summary"]
+    return html if key == _summary_key(outcome) else _summary_html(outcome)
 
 
 @bp.route("/send", methods=["GET", "POST"])
 def send():
     db = get_db()
     form = SendForm()
-    draft = _draft()
+    draft = _draft(with_summary=request.method == "POST")
     if draft is None:
         # A second click, or a retried POST, after the first one stored it and deleted the draft.
         done = (
@@ -60,9 +104,9 @@ def send():
     if form.answers_digest.data != digest:
         # The answers changed after this form was opened (another tab): show what would be sent first.
         form.answers_digest.data = digest
-        page = render_template(
-            "patient/send.html", form=form, urgent=urgent, changed=True, summary_html=_summary_html(outcome)
-        )
+        html = _summary_html(outcome)
+        _keep_summary(draft, outcome, html)
+        page = render_template("patient/send.html", form=form, urgent=urgent, changed=True, summary_html=html)
         return page, 409
     return _store_submission(draft, outcome, form)
 
@@ -94,7 +138,7 @@ def _store_submission(draft: dict, outcome, form: SendForm):
             "topics": list(outcome.topics),
             "answers": outcome.answers,
             "outcome": stored.to_dict(),
-            "summary_html": _summary_html(outcome),
+            "summary_html": _summary_shown(draft, outcome),
             "language": current_language(),
             "ruleset_version": ruleset.version,
             "ruleset_hash": ruleset.hash,

@@ -119,6 +119,26 @@ def test_a_lock_held_by_another_process_is_a_503_with_everything_kept(tmp_path, 
     assert patient.client.get("/healthz").status_code == 200
 
 
+def test_a_summary_first_shown_during_a_lock_is_shown_and_the_send_makes_it_again(tmp_path, caplog):
+    database = tmp_path / "summary.db"
+    app = make_app(database)
+    patient = Patient(app.test_client(), app.extensions["ruleset"])
+    patient.complete(DEFAULT_ANSWERS)
+    with lock_held(database), caplog.at_level(logging.INFO):
+        shown = patient.client.get("/summary")
+    assert shown.status_code == 200, "the page does not wait on keeping itself"
+    assert [r.getMessage() for r in caplog.records if r.name == "screening.faults"] == [
+        "database fault: database busy on GET /summary (keeping the summary shown)"
+    ]
+    assert patient.send(**CONTACT).headers["Location"] == "/done"
+    with sqlite3.connect(database) as db:
+        [stored] = db.execute("SELECT summary_html FROM submissions").fetchone()
+    from bs4 import BeautifulSoup
+
+    made_again = BeautifulSoup(stored, "html.parser").select_one(".summary")
+    assert str(page(shown).select_one(".summary")) == str(made_again)
+
+
 def test_a_step_sent_during_a_lock_comes_back_ticked_and_typed(tmp_path):
     database = tmp_path / "step.db"
     app = make_app(database)

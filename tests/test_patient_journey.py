@@ -282,6 +282,36 @@ def test_sending_stores_one_submission_with_what_the_patient_saw(patient, app):
     assert sorted(t["topic"] for t in topics) == ["benefits-and-limits", "herniated-disc"]
 
 
+def test_the_send_stores_the_summary_page_the_patient_read_not_a_new_one(patient, app):
+    """The summary page keeps itself with the draft; the send stores that page, even if the same answers
+    would now make a different page (here the emergency number changed in between)."""
+    shown = str(page(patient.summary({})).select_one(".summary"))
+    [draft] = rows(app, "drafts")
+    assert draft["summary_html"] and str(page_fragment(draft["summary_html"])) == shown
+    assert draft["summary_key"].startswith(f"en:{patient.ruleset.hash}:")
+    again = str(page(patient.client.get("/summary")).select_one(".summary"))
+    assert again == shown and rows(app, "drafts")[0]["summary_key"] == draft["summary_key"]
+    number = app.config["EMERGENCY_NUMBER"]
+    app.config["EMERGENCY_NUMBER"] = "000"
+    patient.send(name="Ann Lee", email="ann@example.com", contact_method="email", consent="y")
+    [row] = rows(app)
+    assert str(page_fragment(row["summary_html"])) == shown
+    assert f"call {number}" in row["summary_html"] and "call 000" not in row["summary_html"]
+
+
+def test_a_summary_kept_for_other_answers_or_another_language_is_made_again(patient, app):
+    patient.summary({})
+    kept = rows(app, "drafts")[0]["summary_key"]
+    patient.answer("health", {**DEFAULT_ANSWERS, "health_factors": ["smoking"]})
+    patient.client.get("/language/es?next=/send")
+    patient.send(name="Ann Lee", email="ann@example.com", contact_method="email", consent="y")
+    [row] = rows(app)
+    assert row["language"] == "es"
+    assert "card-smoking" in row["summary_html"], "made for the answers sent"
+    assert "Hecho con las reglas" in row["summary_html"], "in the language sent"
+    assert kept.startswith("en:")
+
+
 def page_fragment(html: str):
     from bs4 import BeautifulSoup
 

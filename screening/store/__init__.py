@@ -94,6 +94,7 @@ from .submissions import (
     delete_draft,
     get_draft,
     insert_submission,
+    keep_summary,
     new_reference,
     purge_expired_drafts,
     save_draft,

@@ -6,13 +6,22 @@ from __future__ import annotations
 from .db import shift
 
 
+def alerts_insert(kind: str, submission: str) -> str:
+    """Return the INSERT that queues one alert of `kind` per active reviewer who asked for it, for the
+    submission that `submission` (a join clause naming it `s`) finds. Its parameters: level, kind,
+    created, due, then the join's."""
+    column = "alert_digest" if kind == "digest" else "alert_urgent"
+    return (
+        "INSERT INTO outbox (reviewer_id, submission_id, reference, level, kind, created, due) "  # noqa: S608
+        f"SELECT r.id, s.id, s.reference, ?, ?, ?, ? FROM reviewers r {submission} "
+        f"WHERE r.active = 1 AND r.{column} = 1"
+    )
+
+
 def queue_alerts(db, reference: str, level: str, alert: dict, at: str) -> None:
     """Queue one alert per active reviewer who asked for this kind (inside the submission's transaction)."""
-    column = "alert_digest" if alert["kind"] == "digest" else "alert_urgent"
     db.execute(
-        "INSERT INTO outbox (reviewer_id, submission_id, reference, level, kind, created, due) "  # noqa: S608
-        f"SELECT r.id, s.id, s.reference, ?, ?, ?, ? FROM reviewers r JOIN submissions s ON s.reference = ? "
-        f"WHERE r.active = 1 AND r.{column} = 1",
+        alerts_insert(alert["kind"], "JOIN submissions s ON s.reference = ?"),
         [level, alert["kind"], at, alert["due"], reference],
     )
 

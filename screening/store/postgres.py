@@ -135,6 +135,11 @@ class PostgresDatabase(Database):
         with self.transaction(), self._held().cursor() as cursor:
             cursor.executemany(_pg_sql(sql), rows)
 
+    def write(self, sql: str, params: Sequence = ()):
+        """Run one write statement: outside a transaction it is its own (autocommit), with no BEGIN and
+        COMMIT to wait for."""
+        return self.execute(sql, params)
+
     def insert(self, sql: str, params: Sequence = ()) -> int:
         return int(self.write(sql + " RETURNING id", params).fetchone()[0])
 

@@ -184,10 +184,19 @@ def p003_search_statistics() -> list[str]:
     return ["ALTER TABLE submissions ALTER COLUMN search SET STATISTICS 1000"]
 
 
+def p004_draft_summary() -> list[str]:
+    """The summary a patient was shown is kept with the draft, so the send stores that very page."""
+    return [
+        "ALTER TABLE drafts ADD COLUMN summary_key TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE drafts ADD COLUMN summary_html TEXT NOT NULL DEFAULT ''",
+    ]
+
+
 MIGRATIONS = [
     ("p001_schema", p001_schema),
     ("p002_submission_language", p002_submission_language),
     ("p003_search_statistics", p003_search_statistics),
+    ("p004_draft_summary", p004_draft_summary),
 ]
 
 

@@ -331,3 +331,10 @@ def m008_submission_language(db: sqlite_utils.Database) -> None:
     """The language the patient used (the inbox shows it, so the clinic can call back with an interpreter)."""
     db.execute("ALTER TABLE submissions ADD COLUMN language TEXT NOT NULL DEFAULT 'en'")
     db.execute("CREATE INDEX submissions_language_received ON submissions (language, received DESC, id DESC)")
+
+
+@migrations()
+def m009_draft_summary(db: sqlite_utils.Database) -> None:
+    """The summary a patient was shown is kept with the draft, so the send stores that very page."""
+    db.execute("ALTER TABLE drafts ADD COLUMN summary_key TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE drafts ADD COLUMN summary_html TEXT NOT NULL DEFAULT ''")
