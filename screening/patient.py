@@ -1,4 +1,5 @@
-"""The patient's journey: start, steps, check answers, summary, send or finish, and the topic cards."""
+"""The patient's journey: start, steps, the emergency page, check answers, and the topic and about pages
+(the summary and sending it are in `sending.py`)."""
 
 from __future__ import annotations
 

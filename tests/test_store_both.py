@@ -169,6 +169,56 @@ SUBMISSION = {
 }
 
 
+def test_a_send_writes_its_row_topics_alerts_and_draft_deletion_together(database, store_kind):
+    """The send's write (five statements in one transaction on SQLite, one statement on PostgreSQL): the
+    row, a topic row per topic, an alert per active reviewer who asked for that kind, the draft gone;
+    the same key again stores nothing and names the first row."""
+    db = store.connect(database)
+    try:
+        store.migrate(db)
+        wants = {"urgent-only@x.example": (True, False), "digest@x.example": (False, True)}
+        for email, (urgent, digest) in wants.items():
+            store.set_alert_choices(db, store.add_reviewer(db, email, "hash"), urgent=urgent, digest=digest)
+        off = store.add_reviewer(db, "off@x.example", "hash")
+        store.set_alert_choices(db, off, urgent=True, digest=True)
+        store.set_reviewer_active(db, off, False)
+        token = store.create_draft(db, 24)
+        due = "2026-11-24T09:00:00.000000+00:00"
+        sent = {
+            **SUBMISSION,
+            "idempotency_key": "one-send",
+            "topics": ["smoking", "benefits-and-limits"],
+            "alert": {"kind": "digest", "due": due},
+        }
+        reference, stored = store.insert_submission(db, sent, draft_token=token)
+        assert stored
+        [row] = db.rows("SELECT id, reference, topics, status FROM submissions")
+        assert (row["reference"], row["topics"], row["status"]) == (
+            reference,
+            '["benefits-and-limits","smoking"]',
+            "new",
+        )
+        topics = db.rows("SELECT submission_id, topic, level, status FROM submission_topics ORDER BY topic")
+        assert [(t["submission_id"], t["topic"], t["level"], t["status"]) for t in topics] == [
+            (row["id"], "benefits-and-limits", "info", "new"),
+            (row["id"], "smoking", "info", "new"),
+        ]
+        alerts = db.rows(
+            "SELECT r.email, o.reference, o.kind, o.due FROM outbox o JOIN reviewers r ON r.id = o.reviewer_id"
+        )
+        assert [(a["email"], a["reference"], a["kind"], a["due"]) for a in alerts] == [
+            ("digest@x.example", reference, "digest", due)
+        ]
+        assert store.get_draft(db, token) is None
+        assert store.insert_submission(db, {**sent, "summary_html": "<p>again</p>"}) == (reference, False)
+        assert db.scalar("SELECT count(*) FROM submissions") == 1
+        assert db.scalar("SELECT count(*) FROM submission_topics") == 2
+        assert db.scalar("SELECT count(*) FROM outbox") == 1
+        assert store.status_counts(db)["new"] == 1
+    finally:
+        db.close()
+
+
 def test_the_sign_in_throttle_is_exact_across_threads(app, store_kind):
     """Twenty attempts at once against a limit of 5: exactly 5 are counted, on either store."""
     from screening import get_db
