@@ -5,6 +5,8 @@ Everything else in the store package writes plain SQL with `?` placeholders and 
 so these two modules (with the two schema modules) are the one place where SQLite and PostgreSQL differ:
 how a connection is made and shared, how a write transaction starts, how concurrent writers queue,
 how a substring search finds its rows, how ids come back from an insert, and which errors mean what.
+One write is the exception, kept beside its SQLite twin in `submissions.py`: the patient's send, which
+PostgreSQL takes as one statement.
 """
 
 from __future__ import annotations
