@@ -282,15 +282,19 @@ def test_sending_stores_one_submission_with_what_the_patient_saw(patient, app):
     assert sorted(t["topic"] for t in topics) == ["benefits-and-limits", "herniated-disc"]
 
 
-def test_the_send_stores_the_summary_page_the_patient_read_not_a_new_one(patient, app):
+def test_the_send_stores_the_summary_page_the_patient_read_not_a_new_one(patient, app, monkeypatch):
     """The summary page keeps itself with the draft; the send stores that page, even if the same answers
     would now make a different page (here the emergency number changed in between)."""
+    kept = []
+    keep = store.keep_summary
+    monkeypatch.setattr(store, "keep_summary", lambda *args: kept.append(args[1]) or keep(*args))
     shown = str(page(patient.summary({})).select_one(".summary"))
     [draft] = rows(app, "drafts")
     assert draft["summary_html"] and str(page_fragment(draft["summary_html"])) == shown
     assert draft["summary_key"].startswith(f"en:{patient.ruleset.hash}:")
     again = str(page(patient.client.get("/summary")).select_one(".summary"))
     assert again == shown and rows(app, "drafts")[0]["summary_key"] == draft["summary_key"]
+    assert kept == [draft["token"]], "kept once: a reload of the same page writes nothing"
     number = app.config["EMERGENCY_NUMBER"]
     app.config["EMERGENCY_NUMBER"] = "000"
     patient.send(name="Ann Lee", email="ann@example.com", contact_method="email", consent="y")
