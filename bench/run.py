@@ -287,7 +287,9 @@ def prepared_drafts(database: str, count: int, *, summary_shown: bool = True) ->
         )
     if summary_shown and cookies:
         first = cookies[0].split("=", 1)[1]
-        app = __import__("bench.ours_app", fromlist=["make_app"]).make_app(database)
+        from bench.ours_app import make_app
+
+        app = make_app(database)
         with app.test_client() as client:
             client.set_cookie("draft", first)
             page = client.get("/summary")

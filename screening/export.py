@@ -10,6 +10,7 @@ Two layouts share the filters, the streaming and the guard against spreadsheet f
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -100,8 +101,10 @@ def sheet_row(row: dict, ruleset, notes: list[dict], when: Callable[[str], str])
     return cells
 
 
+@functools.lru_cache(maxsize=64)
 def language_name(code: str) -> str:
-    """Return a language's name in English, for the reviewers ("es" -> "Spanish")."""
+    """Return a language's name in English, for the reviewers ("es" -> "Spanish"); worked out once per
+    code (an export asks for it on every row)."""
     from babel import Locale, UnknownLocaleError
 
     try:

@@ -38,7 +38,7 @@ def summary():
             store.delete_draft(get_db(), draft["token"])
         return _emergency(outcome)
     html = _summary_html(outcome)
-    _keep_summary(draft, outcome, html)
+    _keep_summary(draft, answers_digest(outcome.answers), html)
     return render_template("patient/summary.html", outcome=outcome, summary_html=html)
 
 
@@ -47,25 +47,25 @@ def _summary_html(outcome) -> str:
     return render_template("patient/_summary.html", outcome=outcome, ruleset=patient_ruleset())
 
 
-def _summary_key(outcome) -> str:
-    """Name what a summary page was made for: the answers, the language and the rule set."""
-    return f"{current_language()}:{get_ruleset().hash}:{answers_digest(outcome.answers)}"
+def _summary_key(digest: str) -> str:
+    """Name what a summary page was made for: the answers (their digest), the language and the rule set."""
+    return f"{current_language()}:{get_ruleset().hash}:{digest}"
 
 
-def _keep_summary(draft: dict, outcome, html: str) -> None:
+def _keep_summary(draft: dict, digest: str, html: str) -> None:
     """Keep the summary page the patient was just shown with their draft (unless it is kept already), so
     that the send stores the very page they read. If it cannot be kept now, the send makes it again."""
-    key = _summary_key(outcome)
+    key = _summary_key(digest)
     if draft["summary"] != (key, html):
         with faults.tolerated(f"{request.method} {request.path} (keeping the summary shown)"):
             store.keep_summary(get_db(), draft["token"], key, html)
 
 
-def _summary_shown(draft: dict, outcome) -> str:
+def _summary_shown(draft: dict, outcome, digest: str) -> str:
     """Return the summary page the patient was last shown for these answers in this language and rule
     set, or (when none was kept) make it now."""
     key, html = draft["summary"]
-    return html if key == _summary_key(outcome) else _summary_html(outcome)
+    return html if key == _summary_key(digest) else _summary_html(outcome)
 
 
 @bp.route("/send", methods=["GET", "POST"])
@@ -92,23 +92,24 @@ def send():
         progress["send_key"] = _posted_key() or secrets.token_urlsafe(24)
         with faults.tolerated(f"{request.method} {request.path} (keeping the send key)"):
             store.save_draft(db, draft["token"], draft["answers"], progress)
-    urgent = patient_ruleset().urgent_notices(outcome)
     digest = answers_digest(outcome.answers)
-    if request.method == "GET":
-        form.key.data, form.answers_digest.data = progress["send_key"], digest
-        return render_template("patient/send.html", form=form, urgent=urgent)
-    form.key.data = progress["send_key"]
-    if not form.validate():
+
+    def page(status: int = 200, **shown):
         form.answers_digest.data = digest
-        return render_template("patient/send.html", form=form, urgent=urgent), 400
+        urgent = patient_ruleset().urgent_notices(outcome)
+        return render_template("patient/send.html", form=form, urgent=urgent, **shown), status
+
+    form.key.data = progress["send_key"]
+    if request.method == "GET":
+        return page()
+    if not form.validate():
+        return page(400)
     if form.answers_digest.data != digest:
         # The answers changed after this form was opened (another tab): show what would be sent first.
-        form.answers_digest.data = digest
         html = _summary_html(outcome)
-        _keep_summary(draft, outcome, html)
-        page = render_template("patient/send.html", form=form, urgent=urgent, changed=True, summary_html=html)
-        return page, 409
-    return _store_submission(draft, outcome, form)
+        _keep_summary(draft, digest, html)
+        return page(409, changed=True, summary_html=html)
+    return _store_submission(draft, outcome, form, digest)
 
 
 def answers_digest(answers: dict) -> str:
@@ -126,7 +127,7 @@ def _posted_key() -> str | None:
     return key if SEND_KEY.fullmatch(key) else None
 
 
-def _store_submission(draft: dict, outcome, form: SendForm):
+def _store_submission(draft: dict, outcome, form: SendForm, digest: str):
     # The reviewers read the outcome's rules in English; the summary is stored as the patient saw it.
     ruleset = get_ruleset()
     stored = outcome if patient_ruleset() is ruleset else ruleset.evaluate(outcome.answers)
@@ -138,7 +139,7 @@ def _store_submission(draft: dict, outcome, form: SendForm):
             "topics": list(outcome.topics),
             "answers": outcome.answers,
             "outcome": stored.to_dict(),
-            "summary_html": _summary_shown(draft, outcome),
+            "summary_html": _summary_shown(draft, outcome, digest),
             "language": current_language(),
             "ruleset_version": ruleset.version,
             "ruleset_hash": ruleset.hash,

@@ -149,6 +149,18 @@ def _translations(data: Mapping) -> dict[str, Translation]:
     return found
 
 
+def state(entry: Entry, found: Translation | None) -> str:
+    """Return what a translation of an English text needs: "missing", "stale" (the English changed since),
+    "fields" (it fills in other values than the English), or "" when it is ready."""
+    if found is None or not found.text.strip():
+        return "missing"
+    if found.source_hash != source_hash(entry.text):
+        return "stale"
+    if sorted(FIELD.findall(found.text)) != sorted(FIELD.findall(entry.text)):
+        return "fields"
+    return ""
+
+
 def apply(qdata: Mapping, rdata: Mapping, translations: Mapping[str, Translation]) -> None:
     """Put the translations in place of the English texts they translate (in the loaded data)."""
     for entry in list(entries(qdata, rdata, "", "")):
@@ -170,11 +182,12 @@ def check(
     for entry in entries(qdata, rdata, qfile, rfile):
         known[entry.key] = entry
         found = translations.get(entry.key)
-        if found is None or not found.text.strip():
+        needs = state(entry, found)
+        if needs == "missing":
             Collector(entry.file, problems).add(
                 "translation_missing", entry.line, "", key=entry.key, language=name, file=file
             )
-        elif found.source_hash != source_hash(entry.text):
+        elif needs == "stale":
             Collector(file, problems).add(
                 "translation_stale",
                 found.line,
@@ -183,7 +196,7 @@ def check(
                 english=entry.text,
                 hash=source_hash(entry.text),
             )
-        elif sorted(FIELD.findall(found.text)) != sorted(FIELD.findall(entry.text)):
+        elif needs == "fields":
             Collector(file, problems).add(
                 "translation_fields",
                 found.line,
@@ -198,7 +211,8 @@ def check(
                 "translation_unknown", found.line, "", key=key, suggest=suggest(key, known)
             )
     if language == "es":
-        _check_ease(file, known, translations, _exempt_words(data), problems)
+        with spanish_textstat():  # one switch of textstat's language for every text measured
+            _check_ease(file, known, translations, _exempt_words(data), problems)
 
 
 _SPANISH_DEPTH = [0]
@@ -239,25 +253,16 @@ def reading_ease(text: str, exempt=()) -> float:
 
 
 def _check_ease(file: str, known: Mapping[str, Entry], translations, exempt, problems: list[Problem]) -> None:
-    with spanish_textstat():
-        _measure_ease(file, known, translations, exempt, problems)
-
-
-def _measure_ease(
-    file: str, known: Mapping[str, Entry], translations, exempt, problems: list[Problem]
-) -> None:
     from .checks import PLACEHOLDER, sentences
 
     collector = Collector(file, problems)
     pages: dict[str, list[str]] = {}
     for key, entry in known.items():
         found = translations.get(key)
-        if found is None or not found.text.strip():
-            continue
+        if entry.page == "sources" or found is None or not found.text.strip():
+            continue  # sources: titles of publications, named, not explained, and not read as sentences
         text = PLACEHOLDER.sub("esto", found.text)
         pages.setdefault(entry.page, []).append(text)
-        if entry.page == "sources":
-            continue
         for sentence in sentences(text):
             if len(sentence.split()) >= SENTENCE_WORDS:
                 ease = reading_ease(sentence, exempt)
@@ -266,8 +271,6 @@ def _measure_ease(
                         "ease_too_low", found.line, "", ease=ease, limit=EASE_SENTENCE_LIMIT, text=sentence
                     )
     for page, texts in pages.items():
-        if page == "sources":
-            continue  # titles of publications: named, not explained, and not read as sentences
         joined = " ".join(t if t.rstrip().endswith((".", "?", "!", ":")) else t + "." for t in texts)
         ease = reading_ease(joined, exempt)
         if ease < EASE_PAGE_LIMIT:

@@ -85,11 +85,10 @@ def rules_translate(language: str, rules_dir: Path) -> None:
     todo = []
     for entry in translations.entries(qdata, rdata, "", ""):
         found = done.get(entry.key)
-        english = " ".join(entry.text.split())
-        if found is None or not found.text.strip():
-            todo.append((entry.key, "", translations.source_hash(entry.text), english))
-        elif found.source_hash != translations.source_hash(entry.text):
-            todo.append((entry.key, found.text, translations.source_hash(entry.text), english))
+        needs = translations.state(entry, found)
+        if needs in ("missing", "stale"):
+            text = found.text if needs == "stale" else ""
+            todo.append((entry.key, text, translations.source_hash(entry.text), " ".join(entry.text.split())))
     for key, text, digest, english in todo:
         click.echo(f"  {key}:")
         click.echo(f"    text: {json.dumps(text, ensure_ascii=False)}")

@@ -124,11 +124,6 @@ class Database(abc.ABC):
         """Inside a transaction, queue behind any other transaction locking one of these keys."""
 
     @abc.abstractmethod
-    def batch(self):
-        """Send the writes inside as one batch where the store can (a context manager; their results
-        are not read)."""
-
-    @abc.abstractmethod
     def search_clause(self, term: str) -> tuple[str, list]:
         """Return a WHERE term matching submissions (as `s`) whose search text contains `term`."""
 
@@ -236,11 +231,6 @@ class SQLiteDatabase(Database):
 
     def lock_keys(self, keys: Sequence[str]) -> None:
         """Nothing to do: BEGIN IMMEDIATE already lets one writer in at a time."""
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Nothing to do: the statements run in the process, with no round trip to save."""
-        yield
 
     def after_explicit_ids(self, table: str) -> None:
         """Nothing to do: SQLite's next rowid follows the largest one."""

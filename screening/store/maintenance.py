@@ -20,7 +20,7 @@ def insert_seed_submissions(db, submissions: list[dict]) -> None:
     `reference`, `received` and `status`; rows are built and inserted as the patient side's are.
     """
     rows = [submission_row(s, s["reference"], s["received"]) for s in submissions]
-    with db.batch(), db.transaction():
+    with db.transaction():
         insert_rows(db, rows, [s["topics"] for s in submissions])
 
 

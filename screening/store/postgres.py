@@ -46,7 +46,6 @@ class PostgresDatabase(Database):
     """
 
     dialect = "postgresql"
-    join_in_order = "JOIN"
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(
@@ -142,12 +141,6 @@ class PostgresDatabase(Database):
 
     def insert(self, sql: str, params: Sequence = ()) -> int:
         return int(self.write(sql + " RETURNING id", params).fetchone()[0])
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """PostgreSQL's pipeline mode: the statements inside travel together, one round trip in all."""
-        with self._held().pipeline():
-            yield
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

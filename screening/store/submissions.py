@@ -148,8 +148,8 @@ def submission_row(submission: dict, reference: str, at: str) -> dict:
 def insert_rows(db, rows: list[dict], topic_lists: list) -> None:
     """Insert built rows and their topic rows inside the caller's transaction.
 
-    Topic rows find their submission by its reference, so no statement waits for another's result and
-    PostgreSQL can send them all in one batch.
+    Topic rows find their submission by its reference, so no statement waits for another's result
+    (PostgreSQL's driver sends each `executemany` as one pipeline).
     """
     columns = list(SUBMISSION_COLUMNS)
     db.executemany(

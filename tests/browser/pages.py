@@ -21,6 +21,15 @@ def shoot(page, name: str) -> None:
 
 
 DEFAULTS = {**DEFAULT_ANSWERS, "walking_pattern": "no", "sudden_pain_minor_event": "no"}
+# A journey through every step to an urgent summary (night pain), with cards on several topics.
+URGENT_JOURNEY = {
+    **DEFAULTS,
+    "warning_signs": ["night_pain"],
+    "pain_location": "both",
+    "walking_pattern": "often",
+    "diagnosis": ["stenosis"],
+    "health_factors": ["diabetes"],
+}
 
 
 def fill_step(page, answers: dict) -> None:
@@ -74,17 +83,20 @@ def tick(page, label: str) -> None:
     expect(page.get_by_label(label)).to_be_checked()
 
 
-def answer_all(page, base: str, answers: dict, *, shots: str = "") -> None:
-    """Start and answer every step until the page has no question form."""
+def answer_all(
+    page, base: str, answers: dict, *, shots: str = "", start: str = "Start now", go_on: str = "Continue"
+) -> None:
+    """Start and answer every step until the page has no question form (the buttons named in the page's
+    language)."""
     page.goto(base + "/")
-    press(page, "Start now")
+    press(page, start)
     for _ in range(12):
         if page.locator("form[data-questionnaire]").count() == 0:
             return
         fill_step(page, answers)
         if shots:
             shoot(page, f"{shots}-{page.url.rsplit('/', 1)[-1].split('?')[0]}")
-        press(page, "Continue")
+        press(page, go_on)
     raise AssertionError(f"the questionnaire did not end: {page.url}")
 
 

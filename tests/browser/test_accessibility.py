@@ -7,7 +7,7 @@ import io
 
 from axe_playwright_python.sync_playwright import Axe
 
-from .pages import DEFAULTS, REVIEWER, answer_all, fill_step, press, send_form, shoot
+from .pages import DEFAULTS, REVIEWER, URGENT_JOURNEY, answer_all, fill_step, press, send_form, shoot
 
 AXE = Axe()
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
@@ -61,17 +61,9 @@ def test_every_patient_page_type(sized_page, server):
     press(page, "Start now")
     press(page, "Continue")
     check_page(page, "step-with-errors", problems)
-    answers = {
-        **DEFAULTS,
-        "warning_signs": ["night_pain"],
-        "pain_location": "both",
-        "walking_pattern": "often",
-        "diagnosis": ["stenosis"],
-        "health_factors": ["diabetes"],
-    }
     for _ in range(5):
         check_page(page, f"step-{page.url.rsplit('/', 1)[-1]}", problems)
-        fill_step(page, answers)
+        fill_step(page, URGENT_JOURNEY)
         press(page, "Continue")
     check_page(page, "check-answers", problems)
     press(page, "See my summary")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .pages import DEFAULTS, SIZES, fill_step, follow, press
+from .pages import DEFAULTS, SIZES, URGENT_JOURNEY, answer_all, fill_step, follow, press
 from .test_accessibility import check_page
 
 
@@ -19,17 +19,8 @@ def spanish_page(browser, request):
     context.close()
 
 
-def answer_all_es(page, base: str, answers: dict, shots: list | None = None) -> None:
-    page.goto(base + "/")
-    press(page, "Empezar ahora")
-    for _ in range(12):
-        if page.locator("form[data-questionnaire]").count() == 0:
-            return
-        fill_step(page, answers)
-        if shots is not None:
-            shots.append(page.url.rsplit("/", 1)[-1].split("?")[0])
-        press(page, "Seguir")
-    raise AssertionError(f"the questionnaire did not end: {page.url}")
+def answer_all_es(page, base: str, answers: dict) -> None:
+    answer_all(page, base, answers, start="Empezar ahora", go_on="Seguir")
 
 
 def test_every_patient_page_type_in_spanish(spanish_page, server):
@@ -43,17 +34,9 @@ def test_every_patient_page_type_in_spanish(spanish_page, server):
     press(page, "Seguir")
     expect(page.locator(".error-summary")).to_contain_text("Hay un problema")
     check_page(page, "es-step-with-errors", problems)
-    answers = {
-        **DEFAULTS,
-        "warning_signs": ["night_pain"],
-        "pain_location": "both",
-        "walking_pattern": "often",
-        "diagnosis": ["stenosis"],
-        "health_factors": ["diabetes"],
-    }
     for _ in range(5):
         check_page(page, f"es-step-{page.url.rsplit('/', 1)[-1]}", problems)
-        fill_step(page, answers)
+        fill_step(page, URGENT_JOURNEY)
         press(page, "Seguir")
     check_page(page, "es-check-answers", problems)
     press(page, "Ver mi resumen")
