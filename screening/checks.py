@@ -158,7 +158,17 @@ def _check_unused(ruleset: RuleSet, rules_file: Collector, questions_file: Colle
 # --- reading grade -------------------------------------------------------------------------------
 
 QUESTIONNAIRE_TEXT = ("title", "intro", "label", "short", "hint", "min_label", "max_label")
-RULES_TEXT = ("label", "summary", "title", "what", "may_offer", "limits", "ask", "message")
+RULES_TEXT = (
+    "label",
+    "summary",
+    "title",
+    "what",
+    "may_offer",
+    "limits",
+    "ask",
+    "message",
+    "instead_of_sending",
+)
 
 
 def patient_texts(rules_dir: Path) -> Iterator[tuple[str, int | None, str]]:
@@ -383,3 +393,5 @@ def _check_case(ruleset: RuleSet, defaults, case, rule_ids, collector: Collector
     for rid in case.get("not_fires", []):
         if rid in fired:
             collector.add("case_not_fires", case.line_of("not_fires"), "", case=name, rule=rid)
+    if "sending" in case and case["sending"] == bool(ruleset.instead_of_sending(outcome)):
+        collector.add("case_sending", case.line_of("sending"), "", case=name, expected=case["sending"])

@@ -164,6 +164,23 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "option '{option}' is marked 'emergency: true', but it is exclusive or on step '{step}'",
         "Only answers on the first step ('{first}'), other than 'none of these', can be emergency answers.",
     ),
+    "qualifier_not_emergency": (
+        "option '{option}' has 'emergency_unless', but it is not marked 'emergency: true'",
+        "Only an emergency answer can be qualified: remove 'emergency_unless', or mark the option.",
+    ),
+    "qualifier_unknown": (
+        "option '{option}' is qualified by question '{question}', which does not exist",
+        "Name a question of the same step in 'emergency_unless'.",
+    ),
+    "qualifier_misplaced": (
+        "option '{option}' is qualified by question '{question}', which is not a one-choice question on "
+        "step '{step}'",
+        "Qualify an emergency answer only with a one-choice question on its own step.",
+    ),
+    "qualifier_unknown_answer": (
+        "question '{question}' has no option '{answer}' to qualify an emergency answer with",
+        "Use one of: {options}.",
+    ),
     "step_show_when_order": (
         "step '{step}' is shown depending on '{other}', which is not asked on an earlier step",
         "Only refer to questions on earlier steps.",
@@ -182,6 +199,35 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "emergency_bypass": (
         "it can be bypassed: {answer} with {other} gives level '{got}'",
         "Make the emergency rules fire on the emergency answers alone, whatever else is answered.",
+    ),
+    "qualifier_unapproved": (
+        "'{answer}' stops being an emergency when {qualifier}, but no clinical lead has approved that",
+        "Remove 'emergency_unless'. If a clinical lead approved it, run `screening rules protect "
+        "--approved-by NAME`.",
+    ),
+    "qualifier_changed": (
+        "'{answer}' was approved to stop being an emergency only when {approved}, but now it says "
+        "{qualifier}",
+        "Restore it. If a clinical lead approved this change, run `screening rules protect --approved-by "
+        "NAME`.",
+    ),
+    "qualifier_lost": (
+        "'{answer}' was approved to stop being an emergency when {approved}, but that is no longer declared",
+        "Restore it. If a clinical lead approved this change, run `screening rules protect --approved-by "
+        "NAME`.",
+    ),
+    "qualifier_without_effect": (
+        "'{answer}' is declared to stop being an emergency when {qualifier}, but with that answer it is "
+        "still an emergency",
+        "Make the emergency rule skip it with that answer, or remove 'emergency_unless'.",
+    ),
+    "level_bound_order": (
+        "'{key}: {bound}' must name a level above the rule's own level '{level}'",
+        "Name a higher level, or remove '{key}'.",
+    ),
+    "level_bound_both": (
+        "it has both 'shown_with_level' and 'hidden_with_level'",
+        "Keep one; write two rules to show different words.",
     ),
     "emergency_rule_lost": (
         "emergency rule '{rule}' was approved, but it is gone or no longer at the emergency level",
@@ -245,6 +291,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "case_fires": (
         "case '{case}' expected rule '{rule}' to fire, but it did not",
         "Fix the rule or the case.",
+    ),
+    "case_sending": (
+        "case '{case}' expected sending to the clinic to be offered: {expected}",
+        "Fix the rule's 'instead_of_sending' or the case.",
     ),
     "case_not_fires": (
         "case '{case}' expected rule '{rule}' not to fire, but it did",

@@ -217,6 +217,7 @@ def _rule(rdata, questionnaire, levels, sources, topics, seen, collector, shared
     elif not always:
         collector.add("always_without_when", line, subject, rule=rid)
     level = levels.get(rdata["level"])
+    _check_level_bounds(rdata, levels, level, collector, subject)
     return Rule(
         rid,
         rdata["level"],
@@ -230,7 +231,25 @@ def _rule(rdata, questionnaire, levels, sources, topics, seen, collector, shared
         level.rank if level else 0,
         line,
         bool(rdata.get("alone", False)),
+        rdata.get("shown_with_level", ""),
+        rdata.get("hidden_with_level", ""),
+        rdata.get("instead_of_sending", ""),
     )
+
+
+def _check_level_bounds(rdata, levels, level, collector, subject) -> None:
+    """A rule shown or hidden beside a level names one level, above its own."""
+    keys = [key for key in ("shown_with_level", "hidden_with_level") if key in rdata]
+    if len(keys) == 2:
+        collector.add("level_bound_both", rdata.line_of(keys[1]), subject)
+    for key in keys:
+        bound = levels.get(rdata[key])
+        if bound is None:
+            known = ", ".join(levels)
+            collector.add("unknown_level", rdata.line_of(key), subject, level=rdata[key], levels=known)
+        elif level is not None and bound.rank <= level.rank:
+            line = rdata.line_of(key)
+            collector.add("level_bound_order", line, subject, key=key, bound=bound.id, level=level.id)
 
 
 def _check_sources(cited, sources, collector, line, subject) -> None:

@@ -234,7 +234,8 @@ def _post_step(draft: dict, step, index: int, answers: dict):
     shown = tuple(q.id for q in questionnaire.shown_questions(step.id, posted))
     rendered = tuple(request.form.get("shown", "").split())
     form = step_form_class(questionnaire, step.id, shown)()
-    new_questions = [qid for qid in shown if qid not in rendered]
+    on_page = {q.id for q in step.questions if q.on_page_from_start}  # already there without the script
+    new_questions = [qid for qid in shown if qid not in rendered and qid not in on_page]
     if new_questions:
         # Without JavaScript, an answer just revealed a question: show it before going on.
         form.shown.data = " ".join(shown)

@@ -40,6 +40,7 @@ class Option:
     exclusive: bool = False
     hint: str = ""
     emergency: bool = False
+    unless: tuple[str, str] | None = None  # (question, answer) that makes this emergency answer no emergency
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Question:
     step: str = ""
     collected_for_reviewers: bool = False
     optional: bool = False
+    on_page_from_start: bool = False  # without the page script it is on the page before it is shown
     line: int | None = None
     _by_id: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -345,10 +347,7 @@ def _question(qdata: Mapping, step_id: str, seen: dict, collector: Collector) ->
         collector.add("duplicate_id", line, subject, kind="question", id=qid, first=seen[qid])
         return None
     seen[qid] = line
-    options = tuple(
-        Option(o["id"], o["label"], bool(o.get("exclusive")), o.get("hint", ""), bool(o.get("emergency")))
-        for o in qdata.get("options", [])
-    )
+    options = tuple(_option(o) for o in qdata.get("options", []))
     _check_options(qdata, qid, qtype, options, subject, collector)
     return Question(
         id=qid,
@@ -365,9 +364,16 @@ def _question(qdata: Mapping, step_id: str, seen: dict, collector: Collector) ->
         step=step_id,
         collected_for_reviewers=bool(qdata.get("collected_for_reviewers", False)),
         optional=bool(qdata.get("optional", False)),
+        on_page_from_start=bool(qdata.get("on_page_from_start", False)),
         line=line,
         _by_id={option.id: option for option in options},
     )
+
+
+def _option(o: Mapping) -> Option:
+    unless = o.get("emergency_unless")
+    flags = bool(o.get("exclusive")), o.get("hint", ""), bool(o.get("emergency"))
+    return Option(o["id"], o["label"], *flags, (unless["question"], unless["is"]) if unless else None)
 
 
 def _check_options(qdata, qid, qtype, options, subject, collector) -> None:

@@ -67,6 +67,33 @@ def check_questions(questionnaire, collector: Collector) -> None:
                 step=question.step,
                 first=first_step,
             )
+    for question, option in qualified(questionnaire):
+        _check_qualifier(questionnaire, question, option, collector)
+
+
+def qualified(questionnaire) -> list:
+    """Return (question, option) for each emergency answer that another answer may qualify."""
+    return [(q, o) for q in questionnaire.questions.values() for o in q.options if o.unless]
+
+
+def _check_qualifier(questionnaire, question, option, collector: Collector) -> None:
+    """An emergency answer may be qualified only by one answer of a one-choice question on its step."""
+    subject = f"question '{question.id}'"
+    qid, answer = option.unless
+    other = questionnaire.questions.get(qid)
+    if not option.emergency:
+        collector.add("qualifier_not_emergency", question.line, subject, option=option.id)
+    elif other is None:
+        collector.add("qualifier_unknown", question.line, subject, option=option.id, question=qid)
+    elif other.step != question.step or other.type != "single" or other.id == question.id:
+        collector.add(
+            "qualifier_misplaced", question.line, subject, option=option.id, question=qid, step=question.step
+        )
+    elif other.option(answer) is None:
+        options = ", ".join(o.id for o in other.options)
+        collector.add(
+            "qualifier_unknown_answer", question.line, subject, question=qid, answer=answer, options=options
+        )
 
 
 def _holders(items, kind: str, meanings: Mapping[str, str], collector: Collector) -> dict:

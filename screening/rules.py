@@ -68,6 +68,9 @@ class Rule:
     rank: int
     line: int | None = None
     alone: bool = False
+    shown_with_level: str = ""  # shown only when a rule of this (higher) level shows too
+    hidden_with_level: str = ""  # hidden when a rule of this (higher) level shows
+    instead_of_sending: str = ""  # when it fires, the summary offers no sending and says this instead
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,7 @@ class RuleSet:
         self._safety_id = self.safety_topic.id if self.safety_topic else None
         self._hidden_when_urgent = {tid for tid, topic in topics.items() if topic.hide_when_urgent}
         self._always = [r for r in rules if r.always]
+        self._level_bound = any(r.shown_with_level or r.hidden_with_level for r in rules)
         self._tested = [(r, r.when.test) for r in rules if not r.always and r.when is not None]
         self._order = {r.id: index for index, r in enumerate(rules)}
         self._question_order = {qid: index for index, qid in enumerate(questionnaire.questions)}
@@ -246,6 +250,10 @@ class RuleSet:
         outcome = self.evaluate(answers)
         return outcome if self.is_emergency(outcome) else None
 
+    def instead_of_sending(self, outcome: Outcome) -> str:
+        """Return what the summary says instead of offering to send it (a rule that fired says so), or ""."""
+        return next((f.rule.instead_of_sending for f in outcome.fired if f.rule.instead_of_sending), "")
+
     # --- evaluation ---
 
     def evaluate(self, answers: Mapping) -> Outcome:
@@ -265,6 +273,8 @@ class RuleSet:
                 fired = [rule for rule in fired if rule.alone or rule.topic == self._safety_id]
             if any(rule.rank >= self._urgent_rank for rule in fired):
                 fired = [rule for rule in fired if rule.topic not in self._hidden_when_urgent]
+            if self._level_bound:
+                fired = _bound_by_level(fired)
         rank = max((rule.rank for rule in fired), default=min(self._by_rank))
         return Outcome(
             level=self._by_rank[rank],
@@ -311,6 +321,17 @@ class RuleSet:
             labels = question.answer_labels(_matched_part(leaf, answer))
             reasons.append(Reason(question.id, question.short, answer, labels))
         return tuple(sorted(reasons, key=lambda reason: self._question_order[reason.question]))
+
+
+def _bound_by_level(fired: list[Rule]) -> list[Rule]:
+    """Drop the rules shown only beside a level that does not show, and those hidden beside one that does."""
+    present = {rule.level for rule in fired if not (rule.shown_with_level or rule.hidden_with_level)}
+    return [
+        rule
+        for rule in fired
+        if (not rule.shown_with_level or rule.shown_with_level in present)
+        and rule.hidden_with_level not in present
+    ]
 
 
 def _matched_part(leaf, answer):

@@ -5,11 +5,14 @@
 - every answer marked `emergency: true` in questionnaire.yaml, chosen alone, reaches the emergency
   level;
 - no combination of other answers turns an emergency answer into something less (searched over the
-  answers the emergency rules read, as the firing check does for every rule);
-- the emergency answers, the emergency rules and the protected cases are as a clinical lead last
-  approved them: the lock file records the emergency answers, each emergency rule's sources and a
-  fingerprint of each protected case. Changing them on
-  purpose means running `screening rules protect --approved-by NAME`, which rewrites the lock file.
+  answers the emergency rules read, as the firing check does for every rule), except the one answer
+  that the questionnaire declares may qualify it (`emergency_unless`): with that answer, and only
+  that, the emergency answer stops being an emergency;
+- the emergency answers, their qualifiers, the emergency rules and the protected cases are as a
+  clinical lead last approved them: the lock file records the emergency answers, which of them may
+  be qualified and by what, each emergency rule's sources and a fingerprint of each protected case.
+  Changing them on purpose means running `screening rules protect --approved-by NAME`, which
+  rewrites the lock file.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from . import schemas, yamlfile
+from . import roles, schemas, yamlfile
 from .errors import Collector, Problem
 from .rules import RuleSet, display_name, read_checked
 
@@ -51,6 +54,7 @@ def check(rules_dir: Path, ruleset: RuleSet, errors: list[Problem], warnings: li
                 got=outcome.level,
                 emergency=ruleset.emergency_level.id,
             )
+    _check_qualifiers_take_effect(ruleset, Collector(questions_file.file, warnings))
     cases = read_checked(rules_dir, "cases.yaml", schemas.CASES, [])
     protected = [case for case in (cases or {}).get("cases", []) if case.get("protected")]
     if cases is not None:
@@ -62,6 +66,7 @@ def check(rules_dir: Path, ruleset: RuleSet, errors: list[Problem], warnings: li
             for case in protected
             if ruleset.is_emergency(ruleset.evaluate(case_answers(defaults, case)))
         ]
+    answers = list({json.dumps(a, sort_keys=True): a for a in answers}.values())  # each searched once
     _check_bypass(ruleset, answers, rules_file, Collector(rules_file.file, warnings))
     _check_lock(rules_dir, ruleset, protected, errors)
 
@@ -70,6 +75,40 @@ def _step_answers(ruleset: RuleSet, answers: Mapping) -> dict:
     """Return only the answers on the emergency question's step: what the emergency stop sees."""
     step = ruleset.questionnaire.emergency_step.id
     return {k: v for k, v in answers.items() if ruleset.questionnaire.questions[k].step == step}
+
+
+def qualifier_text(option) -> str:
+    """Return how a qualified emergency answer is written in the lock file: 'question: answer'."""
+    return f"{option.unless[0]}: {option.unless[1]}"
+
+
+def _check_qualifiers_take_effect(ruleset: RuleSet, warnings: Collector) -> None:
+    """A declared qualifier that the emergency rules ignore says something the rule set does not do."""
+    for question, option in roles.qualified(ruleset.questionnaire):
+        qualifier_question = ruleset.questionnaire.questions.get(option.unless[0])
+        if qualifier_question is None or qualifier_question.option(option.unless[1]) is None:
+            continue  # loading reported it
+        answer = {question.id: [option.id] if question.type == "multi" else option.id}
+        answer[option.unless[0]] = option.unless[1]
+        if ruleset.is_emergency(ruleset.evaluate(answer)):
+            text = qualifier_text(option)
+            warnings.add(
+                "qualifier_without_effect",
+                question.line,
+                f"question '{question.id}'",
+                answer=f"{question.id}: {option.id}",
+                qualifier=text,
+            )
+
+
+def _standing(ruleset: RuleSet, answers: Mapping) -> bool:
+    """Return whether the answers hold an emergency answer that no declared qualifier takes away."""
+    for question, option in ruleset.questionnaire.emergency_answers:
+        given = answers.get(question.id)
+        chosen = option.id in given if isinstance(given, list) else given == option.id
+        if chosen and not (option.unless and answers.get(option.unless[0]) == option.unless[1]):
+            return True
+    return False
 
 
 # --- no answer combination bypasses the stop --------------------------------------------------------
@@ -97,7 +136,7 @@ def _check_bypass(ruleset: RuleSet, answers: list[dict], errors: Collector, warn
             others = {qid: value for qid, value in zip(ordered, combo, strict=True) if value is not None}
             merged = _merge(questions, others, answer)
             outcome = ruleset.evaluate(merged)
-            if not ruleset.is_emergency(outcome):
+            if not ruleset.is_emergency(outcome) and _standing(ruleset, ruleset.questionnaire.clean(merged)):
                 errors.add(
                     "emergency_bypass",
                     None,
@@ -153,6 +192,9 @@ def lock_data(ruleset: RuleSet, cases: list, approved_by: str, today: date) -> d
         "approved_by": approved_by,
         "approved_on": today.isoformat(),
         "emergency_answers": [f"{q.id}: {o.id}" for q, o in ruleset.questionnaire.emergency_answers],
+        "emergency_qualifiers": {
+            f"{q.id}: {o.id}": qualifier_text(o) for q, o in roles.qualified(ruleset.questionnaire)
+        },
         "emergency_rules": {r.id: list(r.sources) for r in ruleset.rules if _is_emergency(ruleset, r)},
         "protected_cases": {case["name"]: fingerprint(case) for case in cases if case.get("protected")},
     }
@@ -163,8 +205,9 @@ def write_lock(rules_dir: Path, ruleset: RuleSet, approved_by: str, today: date)
     cases = read_checked(rules_dir, "cases.yaml", schemas.CASES, [])
     data = lock_data(ruleset, (cases or {}).get("cases", []), approved_by, today)
     header = (
-        "# The safety content a clinical lead approved: the emergency answers, each emergency rule with\n"
-        "# the sources it must keep citing, and a fingerprint of each protected case in cases.yaml.\n"
+        "# The safety content a clinical lead approved: the emergency answers, the one answer (if any)\n"
+        "# that may qualify each, each emergency rule with the sources it must keep citing, and a\n"
+        "# fingerprint of each protected case in cases.yaml.\n"
         "# `screening rules check` fails when they change. Written by `screening rules protect\n"
         "# --approved-by NAME`; do not edit by hand.\n"
     )
@@ -185,6 +228,9 @@ def _check_lock(rules_dir: Path, ruleset: RuleSet, protected: list, errors: list
     for index, answer in enumerate(approved):
         if answer not in marked:
             lock_file.add("emergency_answer_lost", approved.line_of(index), "", answer=answer)
+    _check_locked_qualifiers(
+        ruleset, lock, lock_file, Collector(display_name(rules_dir, "questionnaire.yaml"), errors)
+    )
     rules = {rule.id: rule for rule in ruleset.rules}
     for rid, sources in (lock.get("emergency_rules") or {}).items():
         rule = rules.get(rid)
@@ -204,6 +250,26 @@ def _check_lock(rules_dir: Path, ruleset: RuleSet, protected: list, errors: list
             cases_file.add("protected_case_changed", case.line, "", case=name)
     for name in recorded:
         cases_file.add("protected_case_missing", None, "", case=name)
+
+
+def _check_locked_qualifiers(ruleset: RuleSet, lock, lock_file: Collector, questions_file: Collector) -> None:
+    """Any qualifier added, changed or dropped since the lock was written needs a clinical lead."""
+    approved = dict(lock.get("emergency_qualifiers") or {})
+    for question, option in roles.qualified(ruleset.questionnaire):
+        answer, qualifier = f"{question.id}: {option.id}", qualifier_text(option)
+        subject = f"question '{question.id}'"
+        if answer not in approved:
+            questions_file.add(
+                "qualifier_unapproved", question.line, subject, answer=answer, qualifier=qualifier
+            )
+        elif (was := approved.pop(answer)) != qualifier:
+            questions_file.add(
+                "qualifier_changed", question.line, subject, answer=answer, approved=was, qualifier=qualifier
+            )
+    for answer, was in approved.items():
+        lock_file.add(
+            "qualifier_lost", lock["emergency_qualifiers"].line_of(answer), "", answer=answer, approved=was
+        )
 
 
 def _is_emergency(ruleset: RuleSet, rule) -> bool:

@@ -38,6 +38,12 @@ OPTION = {
         "hint": TEXT,
         "exclusive": {"type": "boolean"},
         "emergency": {"type": "boolean"},
+        "emergency_unless": {
+            "type": "object",
+            "required": ["question", "is"],
+            "additionalProperties": False,
+            "properties": {"question": ID, "is": ID},
+        },
     },
 }
 
@@ -60,6 +66,7 @@ QUESTION = {
         "show_when": CONDITION,
         "collected_for_reviewers": {"type": "boolean"},
         "optional": {"type": "boolean"},
+        "on_page_from_start": {"type": "boolean"},
     },
 }
 
@@ -180,8 +187,11 @@ RULES = {
                     "when": CONDITION,
                     "always": {"type": "boolean"},
                     "alone": {"type": "boolean"},
+                    "shown_with_level": ID,
+                    "hidden_with_level": ID,
                     "title": TEXT,
                     "message": TEXT,
+                    "instead_of_sending": TEXT,
                     "sources": {"type": "array", "minItems": 1, "items": ID},
                     "note": TEXT,
                 },
@@ -211,6 +221,7 @@ CASES = {
                     "topics": ID_LIST,
                     "fires": ID_LIST,
                     "not_fires": ID_LIST,
+                    "sending": {"type": "boolean"},
                     "protected": {"type": "boolean"},
                 },
             },

@@ -39,7 +39,10 @@ def summary():
         return _emergency(outcome)
     html = _summary_html(outcome)
     _keep_summary(draft, answers_digest(outcome.answers), html)
-    return render_template("patient/summary.html", outcome=outcome, summary_html=html)
+    instead = patient_ruleset().instead_of_sending(outcome)
+    return render_template(
+        "patient/summary.html", outcome=outcome, summary_html=html, instead_of_sending=instead
+    )
 
 
 def _summary_html(outcome) -> str:
@@ -85,6 +88,11 @@ def send():
     outcome, detour = _outcome_or_redirect(draft)
     if detour is not None:
         return detour
+    instead = patient_ruleset().instead_of_sending(outcome)
+    if instead:
+        # A child's answers are never sent: the page says what to do instead, and nothing is stored.
+        page = render_template("patient/not_sendable.html", instead_of_sending=instead)
+        return page, 403 if request.method == "POST" else 200
     progress = dict(draft["progress"])
     if not progress.get("send_key"):
         # The one-time key makes a double click or a retry store one row. It is kept with the draft; if

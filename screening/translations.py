@@ -30,6 +30,7 @@ SENTENCE_WORDS = 5  # shorter texts are labels: the formula means little for thr
 
 QUESTION_FIELDS = ("label", "short", "hint", "min_label", "max_label")
 TOPIC_FIELDS = ("title", "what", "may_offer", "limits")
+RULE_FIELDS = ("title", "message", "instead_of_sending")
 
 
 @dataclass
@@ -86,9 +87,7 @@ def entries(qdata: Mapping, rdata: Mapping, qfile: str, rfile: str) -> Iterator[
             ask = topic["ask"]
             yield Entry(f"topics.{tid}.ask.{index}", question, rfile, ask.line_of(index), page, ask, index)
     for rule in rdata["rules"]:
-        yield from _fields(
-            rule, f"rules.{rule['id']}", ("title", "message"), rfile, f"topic '{rule['topic']}'"
-        )
+        yield from _fields(rule, f"rules.{rule['id']}", RULE_FIELDS, rfile, f"topic '{rule['topic']}'")
     for sid, source in rdata["sources"].items():
         # A source's title, in the patient's language; the page marks it as a text in English.
         yield from _fields(source, f"sources.{sid}", ("title",), rfile, "sources")

@@ -161,4 +161,7 @@ def test_surgery_when_can_be_skipped_and_an_answer_under_3_months_is_urgent(pati
     html = page(patient.summary({"prior_surgery": "never_helped", "surgery_when": "under_3_months"}))
     panel = html.select_one(".summary .urgent-panel").get_text(" ", strip=True)
     assert "Call them today if you have a fever, or if your wound is red, hot or leaking." in panel
-    assert html.select_one("#card-failed-back-surgery") is not None, "the persistent-pain card stays"
+    assert html.select_one("#card-failed-back-surgery") is None, "too early for the persistent-pain card"
+    later = page(patient.summary({"prior_surgery": "never_helped", "surgery_when": "3_to_12_months"}))
+    assert later.select_one(".summary .urgent-panel") is None
+    assert later.select_one("#card-failed-back-surgery") is not None, "3 months or more: the card as before"

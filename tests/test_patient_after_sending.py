@@ -40,7 +40,10 @@ def test_an_urgent_sender_reads_see_a_doctor_first_and_not_to_wait(patient):
     panel = done.select_one("main .urgent-panel")
     assert panel is not None and panel.find_next(class_="confirmation-panel") is not None
     assert "See a doctor soon" in panel.get_text()
-    assert "Do not wait for the clinic to call you." in panel.get_text()
+    assert "Do not wait for the clinic to contact you." in panel.get_text(), (
+        "true whether they chose a call or an email"
+    )
+    assert "call you" not in panel.get_text()
 
 
 def _send_data(patient):

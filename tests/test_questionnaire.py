@@ -107,6 +107,7 @@ def test_every_question_and_option_of_the_brief_is_there(ruleset):
     questions = ruleset.questionnaire.questions
     assert list(questions) == [
         "emergency_signs",
+        "both_legs_onset",
         "major_trauma",
         "warning_signs",
         "age_band",
@@ -145,6 +146,8 @@ def test_every_question_and_option_of_the_brief_is_there(ruleset):
         "chest_belly_pain",
         "none",
     ]
+    assert [o.id for o in questions["both_legs_onset"].options] == ["new_or_worse", "long_standing", "unsure"]
+    assert questions["both_legs_onset"].step == questions["emergency_signs"].step
     assert [o.id for o in questions["surgery_when"].options] == [
         "under_3_months",
         "3_to_12_months",

@@ -22,12 +22,16 @@ STENOSIS_LATER = (
 )
 
 
+VERSION = load_ruleset(RULES_DIR).version  # the released version the files carry now
+RAISED = VERSION + ".1"
+
+
 def edited_rules(tmp_path: Path, *, raise_version: bool = True) -> Path:
     folder = tmp_path / "edited" / "rules"
     shutil.copytree(RULES_DIR, folder)
     text = (folder / "rules.yaml").read_text().replace(*STENOSIS_LATER)
     if raise_version:
-        text = text.replace('version: "2026.11.2"', 'version: "2026.11.3"')
+        text = text.replace(f'version: "{VERSION}"', f'version: "{RAISED}"')
     (folder / "rules.yaml").write_text(text)
     return folder
 
@@ -94,7 +98,7 @@ def test_diff_reads_rules_at_a_git_revision(tmp_path):
 def test_an_edited_release_without_a_new_version_fails_the_check(tmp_path):
     folder = edited_rules(tmp_path, raise_version=False)
     assert [str(p) for p in check_rules_dir(folder).errors] == [
-        "rules/rules.yaml:5: version 2026.11.2 was released with other content; raise `version`, then run "
+        f"rules/rules.yaml:5: version {VERSION} was released with other content; raise `version`, then run "
         "`screening rules release`. Fix: Or put back the files of that release: every submission made under "
         "it keeps its version and hash."
     ]
@@ -110,7 +114,7 @@ def test_release_records_the_files_once(tmp_path):
     result = run(cli, ["rules", "release", "--approved-by", "Dr Ada Lane", "--rules-dir", str(folder)])
     assert result.exit_code == 0, result.output
     entry = releases.released(folder)[-1]
-    assert entry["version"] == "2026.11.3" and entry["approved_by"] == "Dr Ada Lane"
+    assert entry["version"] == RAISED and entry["approved_by"] == "Dr Ada Lane"
     assert entry["hash"] == load_ruleset(folder).hash
     again = run(cli, ["rules", "release", "--approved-by", "Dr Ada Lane", "--rules-dir", str(folder)])
     assert again.exit_code == 1 and "already released with these files" in again.output

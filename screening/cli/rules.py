@@ -233,7 +233,8 @@ def rules_release(approved_by: str, rules_dir: Path) -> None:
 @click.option("--approved-by", required=True, help="The clinical lead who approved the safety content.")
 @RULES_DIR_OPTION
 def rules_protect(approved_by: str, rules_dir: Path) -> None:
-    """Record the emergency rules and protected cases as approved, in rules/safety-lock.yaml."""
+    """Record the emergency answers, their qualifiers, the emergency rules and protected cases as approved,
+    in rules/safety-lock.yaml."""
     from datetime import date
 
     from ..rules import RuleSetError, load_ruleset
@@ -247,6 +248,8 @@ def rules_protect(approved_by: str, rules_dir: Path) -> None:
         raise click.ClickException(str(exc)) from None
     data = write_lock(rules_dir, ruleset, approved_by.strip(), date.today())
     click.echo(
-        f"Recorded {len(data['emergency_rules'])} emergency rule(s) and {len(data['protected_cases'])} "
-        f"protected case(s) in {Path(rules_dir).name}/{LOCK_FILE}, approved by {approved_by.strip()}."
+        f"Recorded {len(data['emergency_rules'])} emergency rule(s), "
+        f"{len(data['emergency_qualifiers'])} qualified emergency answer(s) and "
+        f"{len(data['protected_cases'])} protected case(s) in {Path(rules_dir).name}/{LOCK_FILE}, "
+        f"approved by {approved_by.strip()}."
     )

@@ -67,3 +67,62 @@ def test_a_teenager_stops_after_the_age_step(page, server):
 
 def test_defaults_are_not_an_emergency():
     assert not RULESET.is_emergency(RULESET.evaluate(DEFAULT_ANSWERS))
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_long_standing_pain_in_both_legs_reaches_step_2_with_one_press(browser, server, javascript):
+    context = browser.new_context(java_script_enabled=javascript, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        page.goto(server + "/")
+        press(page, "Start now")
+        follow_up = page.locator("#both_legs_onset")
+        if javascript:
+            expect(follow_up).to_be_hidden()
+        else:
+            expect(follow_up).to_be_visible()
+        page.locator("label[for='emergency_signs-both_legs_pain']").click()
+        expect(follow_up).to_be_visible()
+        page.locator("label[for='both_legs_onset-long_standing']").click()
+        page.locator("label[for='major_trauma-no']").click()
+        page.locator("label[for='warning_signs-none']").click()
+        shoot(page, f"both-legs-long-standing-{'js' if javascript else 'nojs'}")
+        press(page, "Continue")
+        assert page.url.endswith("/step/about"), page.url
+        assert page.locator(".error-summary").count() == 0
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_pain_in_both_legs_that_is_new_still_goes_to_help(browser, server, javascript):
+    context = browser.new_context(java_script_enabled=javascript, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        page.goto(server + "/")
+        press(page, "Start now")
+        page.locator("label[for='emergency_signs-both_legs_pain']").click()
+        page.locator("label[for='both_legs_onset-new_or_worse']").click()
+        press(page, "Continue")
+        assert page.url.endswith("/emergency")
+    finally:
+        context.close()
+
+
+def test_a_teenagers_summary_offers_printing_and_finishing_not_sending(page, server):
+    page.goto(server + "/")
+    press(page, "Start now")
+    fill_step(page, DEFAULTS)
+    press(page, "Continue")
+    fill_step(page, {**DEFAULTS, "age_band": "under_18"})
+    press(page, "Continue")
+    press(page, "See my summary")
+    next_steps = page.locator(".next-steps")
+    expect(next_steps).to_contain_text("Show this page to a parent or caregiver. Then see a doctor together.")
+    assert page.get_by_role("button", name="Send my answers to the clinic").count() == 0
+    expect(page.get_by_role("button", name="Print or save this summary")).to_be_visible()
+    expect(page.get_by_role("button", name="Finish", exact=True)).to_be_visible()
+    shoot(page, "teen-no-sending")
+    page.goto(server + "/send")
+    assert page.locator("h1").inner_text() == "These answers cannot be sent"
+    assert page.locator("input[name=name]").count() == 0
