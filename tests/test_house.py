@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "screening"
 ENGINE = "screening.engine"
+STORE = "screening.store"
 NOT_IN_THE_ENGINE = {"flask", "flask_babel", "flask_login", "flask_wtf", "wtforms", "babel", "werkzeug"}
 MOST_LINES = 400
 MOST_TOP_MODULES = 12
@@ -118,21 +119,27 @@ def private_imports(root: Path, package: str) -> list[Import]:
     ]
 
 
-def engine_breaches(root: Path, package: str, engine: str) -> list[Import]:
-    """Return what the engine imports from the web stack, or from the project outside the engine."""
+def wing_breaches(root: Path, package: str, wing: str, not_allowed=frozenset()) -> list[Import]:
+    """Return what a wing imports from the packages not allowed in it, or from the project outside it."""
     return [
         found
         for found in all_imports(root, package)
-        if (found.importer == engine or found.importer.startswith(engine + "."))
+        if (found.importer == wing or found.importer.startswith(wing + "."))
         and (
-            found.module.split(".")[0] in NOT_IN_THE_ENGINE
-            or (found.module.split(".")[0] == package and not (found.module + ".").startswith(engine + "."))
+            found.module.split(".")[0] in not_allowed
+            or (found.module.split(".")[0] == package and not (found.module + ".").startswith(wing + "."))
         )
     ]
 
 
 def test_the_engine_imports_no_web_stack_and_nothing_outside_itself():
-    assert [f"{f.importer}:{f.line} {f.module}" for f in engine_breaches(ROOT, PACKAGE, ENGINE)] == []
+    breaches = wing_breaches(ROOT, PACKAGE, ENGINE, NOT_IN_THE_ENGINE)
+    assert [f"{f.importer}:{f.line} {f.module}" for f in breaches] == []
+
+
+def test_the_store_imports_nothing_of_the_rest_of_the_app_but_the_fault_names():
+    breaches = [f for f in wing_breaches(ROOT, PACKAGE, STORE) if f.module != "screening.faults"]
+    assert [f"{f.importer}:{f.line} {f.module}" for f in breaches] == []
 
 
 def test_no_modules_import_each_other_in_a_circle():
@@ -189,7 +196,7 @@ def test_the_house_checks_find_a_circle_a_private_name_and_flask_in_the_engine(c
     assert [(f.importer, f.module, f.name) for f in private_imports(crooked, "pkg")] == [
         ("pkg.b", "pkg.c", "_secret")
     ]
-    assert [(f.module, f.line) for f in engine_breaches(crooked, "pkg", "pkg.engine")] == [
+    assert [(f.module, f.line) for f in wing_breaches(crooked, "pkg", "pkg.engine", {"flask"})] == [
         ("flask", 1),
         ("pkg.a", 2),
     ]

@@ -5,16 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 
 from .. import faults, get_db, store

@@ -15,8 +15,9 @@ Callers import the package (`from screening import store`) and pass the database
 - `copy`: `screening db copy` from one store to another
 - here: `connect`, which opens the store a setting names, and every module's public names
 
-May import: the standard library, sqlite-utils and psycopg, and nothing else of `screening`: the app,
-the pages and the commands build on the store, never the other way round.
+May import: the standard library, sqlite-utils and psycopg, and of the rest of `screening` only `faults`
+(which names the faults a person can wait out): the app, the pages and the commands build on the store,
+never the other way round.
 """
 
 from __future__ import annotations
