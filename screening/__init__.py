@@ -1,9 +1,9 @@
 """Build the Flask app: settings, the rule set (loaded once), the database and the blueprints.
 
-The app-wide modules sit beside this one (config, db, web, health, faults, clinictime, alerts, seed, and
-`rules`, the rule engine's public names); the wings are packages: `engine` (Flask-free), `patient`,
-`review`, `fhir`, `store` and `cli`. This module may import any of them; the wings import `get_db`,
-`get_ruleset`, `csrf` and `StartupError` from here.
+The app-wide modules sit beside this one (config, db, web, health, faults, clinictime, alerts, seed);
+the wings are packages: `engine` (Flask-free), `patient`, `review`, `fhir`, `store` and `cli`, and
+`rules` hands on the rule engine's public names. This module may import any of them; the wings
+import `get_db`, `get_ruleset`, `csrf` and `StartupError` from here.
 """
 
 from __future__ import annotations
