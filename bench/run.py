@@ -259,7 +259,7 @@ def prepared_drafts(database: str, count: int, *, summary_shown: bool = True) ->
     """
     from urllib.parse import urlencode
 
-    from screening.sending import answers_digest
+    from screening.patient.sending import answers_digest
 
     ruleset = load_ruleset(ROOT / "rules")
     answers = {k: v for step in __import__("journey").STEPS.values() for k, v in step.items()}

@@ -1,4 +1,10 @@
-"""Build the Flask app: settings, the rule set (loaded once), the database and the blueprints."""
+"""Build the Flask app: settings, the rule set (loaded once), the database and the blueprints.
+
+The app-wide modules sit beside this one (config, db, web, health, faults, clinictime, alerts, seed);
+the wings are packages: `engine` (Flask-free), `patient`, `review`, `fhir`, `store` and `cli`, and
+`rules` hands on the rule engine's public names. This module may import any of them; the wings
+import `get_db`, `get_ruleset`, `csrf` and `StartupError` from here.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +47,8 @@ def create_app(test_config: dict | None = None, default_env: str = "production")
 
 
 def _load_ruleset(app: Flask) -> None:
-    from .rules import RuleSetError, load_ruleset
+    from .engine.loading import load_ruleset
+    from .engine.rules import RuleSetError
 
     try:
         app.extensions["ruleset"] = load_ruleset(app.config["RULES_DIR"])
@@ -61,9 +68,12 @@ def _prepare_database(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import api, auth, patient, review
+    from . import review
+    from .fhir import api
+    from .patient import sending, steps  # noqa: F401 (sending adds its pages to steps.bp when imported)
+    from .review import auth
 
-    app.register_blueprint(patient.bp)
+    app.register_blueprint(steps.bp)
     auth.init_app(app)
     app.register_blueprint(review.bp, url_prefix="/review")
     csrf.exempt(api.bp)  # read-only, bearer tokens, no cookies: nothing for a forged form to do
@@ -78,5 +88,6 @@ def get_ruleset():
 
 
 # Last, so that the modules below can import what is above (get_ruleset, csrf, StartupError).
-from . import db, health, language, web  # noqa: E402
+from . import db, health, web  # noqa: E402
 from .db import close_db_connections, get_db  # noqa: E402, F401
+from .patient import language  # noqa: E402

@@ -135,7 +135,7 @@ def _timezone(raw: str, env: str) -> str:
 
 
 def _smtp_url(raw: str, env: str) -> str:
-    from .notify import check_smtp_url
+    from .alerts import check_smtp_url
 
     return check_smtp_url(raw.strip()) if raw.strip() else ""
 

@@ -269,7 +269,7 @@ class ReviewerActions:
 @pytest.fixture
 def accounts(app) -> dict:
     """A reviewer and an admin, both with PASSWORD; returns {"reviewer": id, "admin": id}."""
-    from screening import auth
+    from screening.review import auth
 
     with app.app_context():
         reviewer = auth.create_account(REVIEWER_EMAIL, password=PASSWORD)
@@ -383,8 +383,9 @@ def reviewer_client_for(app, email: str, password: str):
 def seed_clinic(path: str, ruleset) -> list[str]:
     """Fill a SQLite file as a clinic would: an admin, three sent submissions (Olga's first), a note and
     a status change with their audit entries, a draft. Return the submissions' references."""
-    from screening import auth, create_app, get_db, store
+    from screening import create_app, get_db, store
     from screening.db import close_db_connections
+    from screening.review import auth
 
     app = create_app(
         {"TESTING": True, "SCREENING_ENV": "development", "SECRET_KEY": "k" * 32, "DATABASE": path}

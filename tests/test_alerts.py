@@ -15,7 +15,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from conftest import ADMIN_EMAIL, DEFAULT_ANSWERS, PASSWORD, REVIEWER_EMAIL, Patient, ReviewerActions, text_of
 
-from screening import auth, create_app, get_db, notify, store
+from screening import alerts, create_app, get_db, store
+from screening.review import auth
 
 URGENT = {"warning_signs": ["fever"]}
 CONTACT = {"name": "Una Privacy", "phone": "555 010 0142", "email": "una.privacy@example.com"}
@@ -229,9 +230,9 @@ def test_next_digest_is_the_clinics_local_hour():
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo("America/Chicago")
-    assert notify.next_digest("2026-11-22T12:00:00+00:00", tz, 8) == "2026-11-22T14:00:00.000000+00:00"
-    assert notify.next_digest("2026-11-22T14:30:00+00:00", tz, 8) == "2026-11-23T14:00:00.000000+00:00"
-    assert notify.next_digest("2026-10-31T20:00:00+00:00", tz, 8) == "2026-11-01T14:00:00.000000+00:00", (
+    assert alerts.next_digest("2026-11-22T12:00:00+00:00", tz, 8) == "2026-11-22T14:00:00.000000+00:00"
+    assert alerts.next_digest("2026-11-22T14:30:00+00:00", tz, 8) == "2026-11-23T14:00:00.000000+00:00"
+    assert alerts.next_digest("2026-10-31T20:00:00+00:00", tz, 8) == "2026-11-01T14:00:00.000000+00:00", (
         "after the change"
     )
 

@@ -6,7 +6,8 @@ import pytest
 from argon2 import PasswordHasher
 from conftest import ADMIN_EMAIL, PASSWORD, REVIEWER_EMAIL, ReviewerActions
 
-from screening import auth, get_db, store
+from screening import get_db, store
+from screening.review import auth
 
 FAILURE_TEXT = "The email address or password is not right, or the account cannot sign in."
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from conftest import RULES_DIR
 
-from screening.checks import case_answers
+from screening.engine.cases import case_answers
 
 CASES = yaml.safe_load((RULES_DIR / "cases.yaml").read_text())
 
@@ -48,7 +48,7 @@ def test_reasons_use_the_patients_own_words(ruleset):
 
 
 def test_the_shipped_rule_set_is_sound():
-    from screening.checks import check_rules_dir
+    from screening.engine.checks import check_rules_dir
 
     report = check_rules_dir(RULES_DIR)
     assert [str(p) for p in report.errors] == []

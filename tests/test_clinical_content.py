@@ -10,7 +10,8 @@ import pytest
 from conftest import DEFAULT_ANSWERS, page, text_of
 from engine_fixtures import edit, write_rules
 
-from screening.checks import check_rules_dir, reading_grade, sentences, template_texts
+from screening.engine.checks import check_rules_dir, reading_grade, template_texts
+from screening.engine.sentences import sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 

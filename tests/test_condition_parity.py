@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from screening.checks import case_answers
-from screening.conditions import Compiler
-from screening.errors import Collector
-from screening.seed import random_answer, random_answers
+from screening.engine.answers import random_answer, random_answers
+from screening.engine.cases import case_answers
+from screening.engine.conditions import Compiler
+from screening.engine.errors import Collector
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_JS = ROOT / "screening" / "static" / "app.js"

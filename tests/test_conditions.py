@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from engine_fixtures import write_rules
 
-from screening.conditions import OPERATORS, Compiler, allowed_operators
-from screening.errors import Collector
+from screening.engine.conditions import OPERATORS, Compiler, allowed_operators
+from screening.engine.errors import Collector
 from screening.rules import load_ruleset
 
 

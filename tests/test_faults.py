@@ -281,7 +281,7 @@ def test_a_read_only_database_is_a_503_and_reads_still_work(tmp_path):
 
 
 def test_an_unknown_error_keeps_its_traceback_and_500(app, client, monkeypatch, caplog):
-    from screening import patient as patient_views
+    from screening.patient import steps as patient_views
 
     def broken(*args, **kwargs):
         raise sqlite3.OperationalError("no such table: drafts")

@@ -20,10 +20,11 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhirpathpy import evaluate
 from fhirpathpy.models import models
 
-from screening import fhir, get_db
-from screening.checks import case_answers
+from screening import get_db
 from screening.cli import cli
-from screening.seed import random_answer, random_answers
+from screening.engine.answers import random_answer, random_answers
+from screening.engine.cases import case_answers
+from screening.fhir import resources as fhir
 
 SYSTEMS = fhir.Systems("https://clinic.example.org")
 FHIR_JSON = "application/fhir+json"

@@ -6,7 +6,8 @@ import re
 
 from conftest import DEFAULT_ANSWERS, page
 
-from screening.checks import GRADE_LIMIT, SENTENCE_WORDS, reading_grade, sentences
+from screening.engine.checks import GRADE_LIMIT, SENTENCE_WORDS, reading_grade
+from screening.engine.sentences import sentences
 
 
 def texts(response) -> list[str]:

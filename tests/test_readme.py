@@ -8,8 +8,8 @@ import textwrap
 
 from conftest import ROOT
 
-from screening.checks import check_rules_dir
 from screening.cli import cli
+from screening.engine.checks import check_rules_dir
 
 README = (ROOT / "README.md").read_text()
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import REVIEWER_EMAIL
 
 from screening import get_db
-from screening.export import neutralise
+from screening.review.export import neutralise
 
 FIXED = ["reference", "received", "status", "level", "topics", "ruleset_version"]
 CONTACT = ["name", "email", "phone", "contact_method"]

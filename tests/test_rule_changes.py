@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import RULES_DIR, page, text_of
 
-from screening import diff, releases
-from screening.checks import check_rules_dir
 from screening.cli import cli
+from screening.engine import diff, releases
+from screening.engine.checks import check_rules_dir
 from screening.rules import load_ruleset
 
 STENOSIS_LATER = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from engine_fixtures import edit, write_rules
 
-from screening.checks import check_rules_dir
+from screening.engine.checks import check_rules_dir
 from screening.rules import RuleSetError, load_ruleset
 
 BROKEN = [

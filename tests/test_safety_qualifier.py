@@ -16,8 +16,8 @@ from engine_fixtures import QUESTIONNAIRE, write_rules
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from screening.checks import check_rules_dir
 from screening.cli import cli
+from screening.engine.checks import check_rules_dir
 from screening.rules import RuleSetError, load_ruleset
 
 RULESET = load_ruleset(RULES_DIR)

@@ -11,9 +11,9 @@ import pytest
 from conftest import DEFAULT_ANSWERS, RULES_DIR, page, text_of
 from engine_fixtures import edit, write_rules
 
-from screening.checks import check_rules_dir
+from screening.engine.checks import check_rules_dir
+from screening.engine.safety import fingerprint
 from screening.rules import RuleSetError, load_ruleset
-from screening.safety import fingerprint
 
 LEVELS = """\
   - {id: emergency, role: emergency, label: Get help now, summary: Go to the hospital now.}

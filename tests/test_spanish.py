@@ -14,10 +14,13 @@ from babel.messages.pofile import read_po
 from conftest import DEFAULT_ANSWERS, ROOT, RULES_DIR, Patient, page, text_of
 from test_patient_journey import EXAMPLES
 
-from screening import get_db, store, translations
-from screening.checks import case_answers, check_rules_dir, sentences
+from screening import get_db, store
+from screening.engine import translations
+from screening.engine.cases import case_answers
+from screening.engine.checks import check_rules_dir
+from screening.engine.sentences import sentences
+from screening.engine.translations import reading_ease
 from screening.rules import load_ruleset
-from screening.translations import reading_ease
 
 SPANISH = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
 CATALOG = ROOT / "translations" / "es" / "LC_MESSAGES"
@@ -54,8 +57,8 @@ def english_texts(ruleset) -> set[str]:
 
 
 def rule_entries():
-    from screening import schemas
-    from screening.loading import read_checked
+    from screening.engine import schemas
+    from screening.engine.loading import read_checked
 
     problems: list = []
     qdata = read_checked(RULES_DIR, "questionnaire.yaml", schemas.QUESTIONNAIRE, problems)
@@ -384,7 +387,7 @@ def test_every_template_message_is_translated_and_compiled():
 
 
 def test_every_template_text_is_marked_for_translation():
-    from screening.checks import template_texts
+    from screening.engine.checks import template_texts
 
     marked = {t for _, _, t in _marked(ROOT / "templates")}
     from_tags = [
@@ -396,7 +399,7 @@ def test_every_template_text_is_marked_for_translation():
 
 
 def _marked(folder: Path):
-    from screening.checks import marked_texts
+    from screening.engine.checks import marked_texts
 
     for path in [
         folder / "base.html",

@@ -1,4 +1,8 @@
-"""The `screening` command: a Flask CLI group, a thin edge over the library's functions."""
+"""The `screening` command: a Flask CLI group, a thin edge over the library's functions.
+
+The commands live in `data`, `reviewers` and `rules`; what they share (the group, `audit`) is here.
+May import anything of `screening`; nothing in `screening` imports the commands.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, NoAppException
 
-from .. import StartupError, config, create_app, store
+from .. import StartupError, config, create_app, get_db, store
 
 
 def _make_app():
@@ -101,14 +105,9 @@ def db_copy(source_setting: str, target_setting: str) -> None:
 FIRST_ADMIN_EMAIL = "admin@clinic.example"
 
 
-def _db():
-    from .. import get_db
-
-    return get_db()
-
-
-def _cli_audit(action: str, detail: str) -> None:
-    store.record_audit(_db(), action, detail=f"{detail} (command line)")
+def audit(action: str, detail: str) -> None:
+    """Record in the audit log what a command did."""
+    store.record_audit(get_db(), action, detail=f"{detail} (command line)")
 
 
 # The command groups register themselves on `cli` when imported.

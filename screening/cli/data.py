@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from .. import store
-from . import _cli_audit, _db, cli
+from .. import get_db, store
+from . import audit, cli
 
 
 @cli.command("seed")
@@ -28,7 +28,7 @@ def seed_command(count: int, rng_seed: int | None) -> None:
     template = current_app.jinja_env.get_template("review/seeded_summary.html")
     with click.progressbar(length=count, label="Seeding") as bar:
         added = seed.seed(
-            _db(),
+            get_db(),
             ruleset,
             lambda outcome: template.render(outcome=outcome, ruleset=ruleset),
             count,
@@ -36,7 +36,7 @@ def seed_command(count: int, rng_seed: int | None) -> None:
             rng_seed=rng_seed,
             progress=bar.update,
         )
-    _cli_audit("seed", f"{added} fake submissions")
+    audit("seed", f"{added} fake submissions")
     click.echo(f"Added {added:,} fake submissions.")
 
 
@@ -50,7 +50,7 @@ def _choice_check(name: str, value: str | None, allowed) -> str:
 
 def _export_fhir(db, ruleset, query, target: Path, total: int) -> None:
     """Write NDJSON, one resource a line, a keyset page of submissions at a time (constant memory)."""
-    from .. import fhir
+    from ..fhir import resources as fhir
 
     systems = fhir.Systems(current_app.config["BASE_URL"] or "http://127.0.0.1:5000")
     with (
@@ -76,7 +76,7 @@ def api_token_add(name: str) -> None:
     """Create a token named NAME; print it once, as the last line (only its hash is kept)."""
     import secrets
 
-    from ..api import token_hash
+    from ..fhir.api import token_hash
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}", name):
         raise click.ClickException(
@@ -84,12 +84,12 @@ def api_token_add(name: str) -> None:
         )
     token = secrets.token_urlsafe(32)
     try:
-        store.add_api_token(_db(), name, token_hash(token))
+        store.add_api_token(get_db(), name, token_hash(token))
     except store.DuplicateToken:
         raise click.ClickException(
             f"a token named {name!r} exists already; revoke it or choose another name."
         ) from None
-    store.record_audit(_db(), "api_token_add", detail=f"{name} (command line)")
+    store.record_audit(get_db(), "api_token_add", detail=f"{name} (command line)")
     click.echo(f"Token {name!r} created. It is shown once; store it in the integration engine now:")
     click.echo(token)
 
@@ -97,7 +97,7 @@ def api_token_add(name: str) -> None:
 @api_token_group.command("list")
 def api_token_list() -> None:
     """List the tokens by name, with when each was created or revoked (never the tokens)."""
-    for row in store.list_api_tokens(_db()):
+    for row in store.list_api_tokens(get_db()):
         state = f"revoked {row['revoked'][:16]}" if row["revoked"] else "active"
         click.echo(f"{row['name']}\tcreated {row['created'][:16]}\t{state}")
 
@@ -106,9 +106,9 @@ def api_token_list() -> None:
 @click.argument("name")
 def api_token_revoke(name: str) -> None:
     """Revoke the token named NAME at once."""
-    if not store.revoke_api_token(_db(), name):
+    if not store.revoke_api_token(get_db(), name):
         raise click.ClickException(f"no active token named {name!r}.")
-    store.record_audit(_db(), "api_token_revoke", detail=f"{name} (command line)")
+    store.record_audit(get_db(), "api_token_revoke", detail=f"{name} (command line)")
     click.echo(f"Token {name!r} revoked.")
 
 
@@ -123,7 +123,7 @@ def notify_command(once: bool, every: int) -> None:
     import socket
     import time
 
-    from .. import clinictime, notify
+    from .. import alerts, clinictime
 
     config = current_app.config
     if not config["SMTP_URL"] and config["SCREENING_ENV"] != "development":
@@ -132,7 +132,7 @@ def notify_command(once: bool, every: int) -> None:
         raise click.ClickException(
             "SCREENING_BASE_URL is not set: alerts need a link to the reviewers' pages."
         )
-    settings = notify.Settings(
+    settings = alerts.Settings(
         base_url=config["BASE_URL"],
         mail_from=config["MAIL_FROM"],
         smtp_url=config["SMTP_URL"],
@@ -144,7 +144,7 @@ def notify_command(once: bool, every: int) -> None:
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     while True:
-        counts = notify.deliver_due(_db(), settings, worker=worker)
+        counts = alerts.deliver_due(get_db(), settings, worker=worker)
         if any(counts.values()):
             click.echo(", ".join(f"{name} {count}" for name, count in counts.items()))
         if once or stopping:
@@ -177,7 +177,8 @@ def notify_command(once: bool, every: int) -> None:
 def export_command(path, fhir_path, status, level, topic, date_from, date_to, for_spreadsheet: bool) -> None:
     """Write submissions to a CSV file (the same columns and filters as the inbox's download), or as
     FHIR R4 NDJSON for the clinic's record system."""
-    from .. import clinictime, export, get_ruleset, review
+    from .. import clinictime, get_ruleset, review
+    from ..review import export
 
     if bool(path) == bool(fhir_path):
         raise click.UsageError("Give one of --csv PATH or --fhir PATH.")
@@ -196,11 +197,11 @@ def export_command(path, fhir_path, status, level, topic, date_from, date_to, fo
         date_to=date_to.date().isoformat() if date_to else "",
         levels=tuple(lv.id for lv in review.levels_by_rank(ruleset)),
     )
-    db = _db()
+    db = get_db()
     total = store.inbox_count(db, query)
     if fhir_path:
         _export_fhir(db, ruleset, query, fhir_path, total)
-        _cli_audit("export", f"{export.describe_filters(query)} as FHIR NDJSON to a file")
+        audit("export", f"{export.describe_filters(query)} as FHIR NDJSON to a file")
         click.echo(f"Wrote {total:,} submissions (and the Questionnaire) to {fhir_path}.")
         return
     with (
@@ -212,7 +213,7 @@ def export_command(path, fhir_path, status, level, topic, date_from, date_to, fo
         for chunk in export.chunks(db, ruleset, query, layout=layout, progress=bar.update, when=when):
             out.write(chunk)
     spreadsheet = ", for a spreadsheet" if for_spreadsheet else ""
-    _cli_audit("export", f"{export.describe_filters(query)}{spreadsheet} to a file")
+    audit("export", f"{export.describe_filters(query)}{spreadsheet} to a file")
     click.echo(f"Wrote {total:,} submissions to {path}.")
 
 
@@ -227,7 +228,7 @@ def export_command(path, fhir_path, status, level, topic, date_from, date_to, fo
 def purge_command(days: int | None) -> None:
     """Delete submissions received more than DAYS ago (with their notes and history) and expired drafts."""
     days = days or current_app.config["RETENTION_DAYS"]
-    db = _db()
+    db = get_db()
     now = store.now()
     submissions = store.purge_submissions(db, store.shift(now, days=-days))
     click.echo(f"Deleted {submissions:,} submissions received more than {days} days ago, with their notes.")
@@ -237,7 +238,7 @@ def purge_command(days: int | None) -> None:
         db, store.shift(now, hours=-max(config["SESSION_MAX_HOURS"], config["SIGNIN_WINDOW_MINUTES"] / 60))
     )
     click.echo(f"Deleted {attempts:,} old sign-in attempts and {sessions:,} finished reviewer sessions.")
-    _cli_audit("purge", f"{submissions} submissions older than {days} days")
+    audit("purge", f"{submissions} submissions older than {days} days")
 
 
 @cli.command("backup")
@@ -254,10 +255,10 @@ def backup_command(path: Path, force: bool) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
-        store.backup_database(_db(), partial)
+        store.backup_database(get_db(), partial)
     except store.NotOnThisStore as exc:
         raise click.ClickException(str(exc)) from None
     os.replace(partial, path)
-    _cli_audit("backup", "database copied")
+    audit("backup", "database copied")
     size = path.stat().st_size
     click.echo(f"Backed up {current_app.config['DATABASE']} to {path} ({size / 1_048_576:,.1f} MiB).")

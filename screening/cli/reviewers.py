@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from .. import store
-from . import FIRST_ADMIN_EMAIL, _cli_audit, _db, cli
+from .. import get_db, store
+from . import FIRST_ADMIN_EMAIL, audit, cli
 
 
 @cli.group("reviewer")
@@ -16,7 +16,7 @@ def reviewer_group() -> None:
 
 
 def _account(email: str) -> dict:
-    from .. import auth
+    from ..review import auth
 
     try:
         return auth.find_account(email)
@@ -33,14 +33,14 @@ def _account(email: str) -> dict:
 def reviewer_add(email: str, admin: bool, password_stdin: bool) -> None:
     """Add a reviewer. Without --password-stdin a strong password is generated and printed once."""
 
-    from .. import auth
+    from ..review import auth
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     try:
         account = auth.create_account(email, password=password, is_admin=admin)
     except auth.AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    _cli_audit("reviewer_add", f"reviewer {account.email}")
+    audit("reviewer_add", f"reviewer {account.email}")
     click.echo(f"Added {'admin' if admin else 'reviewer'} {account.email}.")
     if account.password:
         click.echo(f"Password (shown once, give it to them in person): {account.password}")
@@ -50,7 +50,7 @@ def reviewer_add(email: str, admin: bool, password_stdin: bool) -> None:
 @click.argument("email")
 def reviewer_disable(email: str) -> None:
     """Stop a reviewer signing in, and end their sessions now."""
-    from .. import auth
+    from ..review import auth
 
     row = _account(email)
     auth.set_active(row, False)
@@ -61,7 +61,7 @@ def reviewer_disable(email: str) -> None:
 @click.argument("email")
 def reviewer_enable(email: str) -> None:
     """Let a disabled reviewer sign in again."""
-    from .. import auth
+    from ..review import auth
 
     row = _account(email)
     auth.set_active(row, True)
@@ -72,10 +72,10 @@ def reviewer_enable(email: str) -> None:
 @click.argument("email")
 def reviewer_reset(email: str) -> None:
     """Give a reviewer a new generated password (printed once) and end their sessions."""
-    from .. import auth
+    from ..review import auth
 
     account = auth.reset_password(_account(email))
-    _cli_audit("reviewer_reset", f"reviewer {account.email}")
+    audit("reviewer_reset", f"reviewer {account.email}")
     click.echo(f"New password for {account.email} (shown once): {account.password}")
     click.echo("Their sessions have ended.")
 
@@ -83,7 +83,7 @@ def reviewer_reset(email: str) -> None:
 @reviewer_group.command("list")
 def reviewer_list() -> None:
     """List every reviewer with their role and state."""
-    rows = store.list_reviewers(_db())
+    rows = store.list_reviewers(get_db())
     if not rows:
         click.echo("No reviewers yet. Add one with: screening reviewer add EMAIL --admin")
     for row in rows:
@@ -95,9 +95,9 @@ def reviewer_list() -> None:
 @reviewer_group.command("first-run")
 def reviewer_first_run() -> None:
     """Create a first admin when there is no reviewer at all, and print its password once."""
-    from .. import auth
+    from ..review import auth
 
-    if store.count_reviewers(_db()):
+    if store.count_reviewers(get_db()):
         click.echo("Reviewer accounts exist; no first admin needed.")
         return
     try:
@@ -105,7 +105,7 @@ def reviewer_first_run() -> None:
     except auth.AccountError:
         click.echo("Reviewer accounts exist; no first admin needed.")
         return
-    _cli_audit("reviewer_add", f"first admin {account.email}")
+    audit("reviewer_add", f"first admin {account.email}")
     click.echo(
         "\n".join(
             [

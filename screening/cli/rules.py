@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 from flask.cli import ScriptInfo
 
-from .. import config, store
-from . import _db, cli
+from .. import config, get_db, store
+from . import cli
 
 # --- rules (engine) -------------------------------------------------------------------------------
 
@@ -41,7 +41,7 @@ cli.add_command(rules_group)
 @RULES_DIR_OPTION
 def rules_check(rules_dir: Path) -> None:
     """Load the rule set, run every static check and case, and list every problem."""
-    from ..checks import check_rules_dir
+    from ..engine.checks import check_rules_dir
 
     templates = config.PROJECT_ROOT / "templates"
     report = check_rules_dir(rules_dir, templates_dir=templates if templates.is_dir() else None)
@@ -68,8 +68,8 @@ def rules_translate(language: str, rules_dir: Path) -> None:
     Each entry names where the English lives, shows it, and carries the hash of that English; write the
     translation in `text`. Exits 1 when there is anything to do, 0 when the file is complete.
     """
-    from .. import schemas, translations
-    from ..loading import read_checked
+    from ..engine import schemas, translations
+    from ..engine.loading import read_checked
 
     if language == translations.SOURCE or not translations.LANGUAGE_CODE.fullmatch(language):
         raise click.ClickException(
@@ -154,7 +154,7 @@ def rules_evaluate(answers_file, rules_dir: Path) -> None:
 )
 def rules_diff(old, new, sample, seed_value, as_json, html_path) -> None:
     """Show whom a rule change affects: evaluate the same answers under both rule sets."""
-    from .. import diff
+    from ..engine import diff
 
     with _rules_folder(old) as old_dir, _rules_folder(new) as new_dir:
         old_rules, new_rules = _load_or_explain(old_dir, old), _load_or_explain(new_dir, new)
@@ -165,20 +165,25 @@ def rules_diff(old, new, sample, seed_value, as_json, html_path) -> None:
         else:
             app = click.get_current_context().ensure_object(ScriptInfo).load_app()
             with app.app_context():
-                db = _db()
+                db = get_db()
                 total = store.count_submissions(db)
                 with click.progressbar(length=total, label="Comparing", file=sys.stderr) as bar:
                     report = diff.compare(old_rules, new_rules, store.iter_answers(db), progress=bar.update)
     names = (f"{old} ({old_rules.version})", f"{new} ({new_rules.version})")
     if html_path:
-        html_path.write_text(diff.html_report(report, *names, sampled=bool(sample)), encoding="utf-8")
+        html_path.write_text(
+            diff.html_report(
+                report, *names, sampled=bool(sample), templates_dir=config.PROJECT_ROOT / "templates"
+            ),
+            encoding="utf-8",
+        )
     click.echo(json.dumps(report.to_dict(), indent=2) if as_json else diff.text_report(report, *names))
 
 
 @contextmanager
 def _rules_folder(spec: str):
     """Yield a rule folder: a path as given, or rules/ at a git revision ("git:REV") in a temporary folder."""
-    from ..diff import rules_at_revision
+    from ..engine.diff import rules_at_revision
 
     if not str(spec).startswith("git:"):
         yield Path(spec)
@@ -209,8 +214,8 @@ def rules_release(approved_by: str, rules_dir: Path) -> None:
     """Record the current rule files as the release of their version, in rules/releases.yaml."""
     from datetime import date
 
-    from ..checks import check_rules_dir
-    from ..releases import RELEASES_FILE, ReleaseError, release
+    from ..engine.checks import check_rules_dir
+    from ..engine.releases import RELEASES_FILE, ReleaseError, release
 
     if not approved_by.strip():
         raise click.ClickException("--approved-by needs the name of the clinical lead who approved it.")
@@ -237,8 +242,8 @@ def rules_protect(approved_by: str, rules_dir: Path) -> None:
     in rules/safety-lock.yaml."""
     from datetime import date
 
+    from ..engine.safety import LOCK_FILE, write_lock
     from ..rules import RuleSetError, load_ruleset
-    from ..safety import LOCK_FILE, write_lock
 
     if not approved_by.strip():
         raise click.ClickException("--approved-by needs the name of the clinical lead who approved it.")

@@ -1,5 +1,10 @@
 """The clinic reviewers' workspace: one blueprint, with access control and what every page shares;
-the pages live in the modules of this package."""
+the pages live in the modules of this package, with `auth` (sign-in, sessions, passwords), `workflow`
+(the statuses' labels and moves) and `export` (CSV, Flask-free).
+
+May import: Flask and its extensions, the store, `screening.engine`, the app-wide modules of `screening`
+and `patient.forms` (one check of typed text). Nothing of `patient`'s pages, `fhir` or `cli`.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,9 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from .. import auth, clinictime, config, workflow
-from ..forms import has_control_characters
+from .. import clinictime, config
+from ..patient.forms import has_control_characters
+from . import auth, workflow
 
 bp = Blueprint("review", __name__)
 
@@ -61,7 +67,7 @@ def _clinic_time(timestamp: str, seconds: bool = False) -> str:
 
 @bp.app_template_filter("language_name")
 def _language_name(code: str) -> str:
-    from ..export import language_name
+    from .export import language_name
 
     return language_name(code or "en")
 

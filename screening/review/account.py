@@ -12,8 +12,8 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import auth, get_db, store
-from . import bp
+from .. import get_db, store
+from . import auth, bp
 from .forms import AlertsForm, PasswordChangeForm, SignInForm
 
 

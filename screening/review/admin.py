@@ -12,8 +12,8 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import auth, get_db, store
-from . import admin_only, bp
+from .. import get_db, store
+from . import admin_only, auth, bp
 from .forms import ActionForm, AddReviewerForm
 
 

@@ -20,8 +20,8 @@ from wtforms import (
 from wtforms.fields import DateField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
-from .. import auth, workflow
-from ..forms import has_control_characters
+from ..patient.forms import has_control_characters
+from . import auth, workflow
 
 AUDIT_ACTIONS = {
     "view": "Viewed a submission",

@@ -18,9 +18,9 @@ from flask import (
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from .. import clinictime, export, get_db, get_ruleset, store, workflow
-from ..export import language_name
-from . import bp, clinic_zone, pager
+from .. import clinictime, get_db, get_ruleset, store
+from . import bp, clinic_zone, export, pager, workflow
+from .export import language_name
 from .forms import MIN_SEARCH_LENGTH, PHONE_LIKE, InboxFilterForm, choices
 
 
@@ -33,7 +33,8 @@ def _level_choices() -> list[tuple[str, str]]:
     return [(level.id, level.label) for level in levels_by_rank(get_ruleset())]
 
 
-def _topic_choices() -> list[tuple[str, str]]:
+def topic_choices() -> list[tuple[str, str]]:
+    """Return the rule set's topics as (id, title) choices, by title."""
     return sorted(((topic.id, topic.title) for topic in get_ruleset().topics.values()), key=lambda c: c[1])
 
 
@@ -41,7 +42,7 @@ def inbox_filter_form(args) -> InboxFilterForm:
     """Return the inbox's filter form read from query arguments, with choices from the rule set."""
     form = InboxFilterForm(args)
     form.level.choices = choices([("", "Any level"), *_level_choices()])
-    form.topic.choices = choices([("", "Any topic"), *_topic_choices()])
+    form.topic.choices = choices([("", "Any topic"), *topic_choices()])
     form.language.choices = choices(
         [("", "Any language"), *((code, language_name(code)) for code in current_app.extensions["rulesets"])]
     )
@@ -134,10 +135,11 @@ def inbox():
 def _inbox_row(row: dict) -> dict:
     ruleset = get_ruleset()
     topics = [ruleset.topics[t].title if t in ruleset.topics else t for t in topic_ids(row["topics"])]
-    return {**row, "level_label": _level_label(row["level"]), "topic_titles": topics}
+    return {**row, "level_label": level_label(row["level"]), "topic_titles": topics}
 
 
-def _level_label(level_id: str) -> str:
+def level_label(level_id: str) -> str:
+    """Return what reviewers read for a level id (the id itself if the rule set has no such level)."""
     return next((level.label for level in get_ruleset().levels if level.id == level_id), level_id)
 
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 from .. import clinictime, get_db, get_ruleset, store
 from . import bp, clinic_zone
 from .charts import small_chart, stacked_chart
-from .inbox import _topic_choices, levels_by_rank
+from .inbox import levels_by_rank, topic_choices
 
 
 @bp.get("/overview")
@@ -25,7 +25,7 @@ def overview():
     bounds = [clinictime.day_start(day, tz) for day in mondays]
     ruleset = get_ruleset()
     levels = [(level.id, level.label) for level in levels_by_rank(ruleset)]
-    topics = _topic_choices()
+    topics = topic_choices()
     by_level, by_topic = store.weekly_counts(get_db(), bounds, [i for i, _ in levels], [i for i, _ in topics])
     return render_template(
         "review/overview.html",

@@ -14,10 +14,10 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import faults, get_db, get_ruleset, store, workflow
-from . import bp
+from .. import faults, get_db, get_ruleset, store
+from . import bp, workflow
 from .forms import ActionForm, NoteForm, StatusForm, note_form_for
-from .inbox import _level_label, topic_ids
+from .inbox import level_label, topic_ids
 
 
 def _submission_or_404(reference: str) -> dict:
@@ -63,7 +63,7 @@ def _page_for(row: dict, note_form: NoteForm | None = None, status: int = 200):
     fired = [
         {
             **rule,
-            "level_label": _level_label(rule.get("level", "")),
+            "level_label": level_label(rule.get("level", "")),
             "topic_title": topics[rule["topic"]].title
             if rule.get("topic") in topics
             else rule.get("topic", ""),
@@ -74,7 +74,7 @@ def _page_for(row: dict, note_form: NoteForm | None = None, status: int = 200):
     page = render_template(
         "review/submission.html",
         row=row,
-        level_label=_level_label(row["level"]),
+        level_label=level_label(row["level"]),
         topic_titles=[topics[t].title if t in topics else t for t in topic_ids(row["topics"])],
         steps=answer_rows(ruleset.questionnaire, json.loads(row["answers"])),
         fired=fired,
@@ -97,7 +97,7 @@ def _today_would_show(row: dict) -> dict:
     outcome = ruleset.evaluate(json.loads(row["answers"]))
     stored = set(topic_ids(row["topics"]))
     return {
-        "level_label": _level_label(outcome.level),
+        "level_label": level_label(outcome.level),
         "level_changed": outcome.level != row["level"],
         "topics": [(ruleset.topics[t].title, t not in stored) for t in outcome.topics],
         "gone": [

@@ -13,20 +13,26 @@ Callers import the package (`from screening import store`) and pass the database
 - `alerts`: the outbox `screening notify` delivers from
 - `maintenance`: seeding, purge, backup and the health probe
 - `copy`: `screening db copy` from one store to another
+- here: `connect`, which opens the store a setting names, and every module's public names
+
+May import: the standard library, sqlite-utils and psycopg, and of the rest of `screening` only `faults`
+(which names the faults a person can wait out): the app, the pages and the commands build on the store,
+never the other way round.
 """
 
 from __future__ import annotations
 
-from .. import workflow
+import os
+
 from . import schema_postgres, schema_sqlite
 from .alerts import claim_alerts, failed_alerts, mark_alerts_sent, queue_alerts, retry_alerts_later
 from .copy import TABLES
 from .db import (
     BUSY_TIMEOUT_MS,
+    STATUSES,
     Database,
     DatabaseSettingError,
     SQLiteDatabase,
-    connect,
     is_postgres,
     now,
     shift,
@@ -104,7 +110,12 @@ from .submissions import (
     topics_text,
 )
 
-STATUSES = workflow.STATUSES
+
+def connect(target: str | os.PathLike, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, pool: dict | None = None):
+    """Open the database the setting names: a SQLite file, or a pool of PostgreSQL connections."""
+    if is_postgres(target):
+        return PostgresDatabase(str(target), busy_timeout_ms=busy_timeout_ms, **(pool or {}))
+    return SQLiteDatabase(target, busy_timeout_ms=busy_timeout_ms)
 
 
 def migrate(db) -> list[str]:

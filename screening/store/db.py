@@ -26,6 +26,7 @@ import sqlite_utils
 BUSY_TIMEOUT_MS = 5000
 SEARCH_PROBE_LIMIT = 2000  # at most this many matches: look them up; more: walk the date index instead
 POSTGRES_SCHEMES = ("postgresql", "postgres")
+STATUSES = ("new", "in_review", "contacted", "closed")  # how they move: screening/review/workflow.py
 
 
 class DatabaseSettingError(ValueError):
@@ -60,15 +61,6 @@ def is_postgres(target: str | os.PathLike) -> bool:
         f"{scheme}:// is not a database this app can use; give a file path for "
         "SQLite or a postgresql://user:password@host:port/dbname URL"
     )
-
-
-def connect(target: str | os.PathLike, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, pool: dict | None = None):
-    """Open the database the setting names: a SQLite file, or a pool of PostgreSQL connections."""
-    if is_postgres(target):
-        from .postgres import PostgresDatabase
-
-        return PostgresDatabase(str(target), busy_timeout_ms=busy_timeout_ms, **(pool or {}))
-    return SQLiteDatabase(target, busy_timeout_ms=busy_timeout_ms)
 
 
 def _dicts(cursor) -> list[dict]:

@@ -8,10 +8,9 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from .. import workflow
+from .db import STATUSES
 from .review import received_bounds
 
-STATUSES = workflow.STATUSES
 INBOX_COLUMNS = ("id", "reference", "received", "status", "level", "topics", "name", "language")
 
 

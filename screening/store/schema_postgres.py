@@ -7,13 +7,13 @@ UTC text in the "C" collation, so they sort and compare exactly as they do in SQ
 
 from __future__ import annotations
 
-from .. import workflow
+from .db import STATUSES
 
 MIGRATE_LOCK = 7_302_914_001  # the advisory lock key every host takes while migrating
 
 
 def _statuses() -> str:
-    return ", ".join(f"'{status}'" for status in workflow.STATUSES)
+    return ", ".join(f"'{status}'" for status in STATUSES)
 
 
 def p001_schema() -> list[str]:

@@ -10,10 +10,9 @@ import fcntl
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from .. import workflow
+from .db import STATUSES
 
 migrations = Migrations("screening")
-STATUSES = workflow.STATUSES
 
 
 def migrate(db) -> list[str]:

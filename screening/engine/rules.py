@@ -340,16 +340,3 @@ def _matched_part(leaf, answer):
         wanted = {leaf.value} if leaf.op == "has" else set(leaf.value)
         return [item for item in answer if item in wanted]
     return answer
-
-
-# Loading lives in screening/loading.py; these names stay importable from here (looked up when first
-# asked for, so either module can be imported first).
-LOADING_NAMES = frozenset({"display_name", "load_ruleset", "load_with_problems", "read_checked"})
-
-
-def __getattr__(name: str):
-    if name in LOADING_NAMES:
-        from . import loading
-
-        return getattr(loading, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

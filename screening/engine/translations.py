@@ -19,6 +19,7 @@ import textstat
 
 from . import yamlfile
 from .errors import Collector, Problem, suggest
+from .sentences import PLACEHOLDER, sentences
 
 SOURCE = "en"
 SOURCE_NAME = "English"
@@ -252,8 +253,6 @@ def reading_ease(text: str, exempt=()) -> float:
 
 
 def _check_ease(file: str, known: Mapping[str, Entry], translations, exempt, problems: list[Problem]) -> None:
-    from .checks import PLACEHOLDER, sentences
-
     collector = Collector(file, problems)
     pages: dict[str, list[str]] = {}
     for key, entry in known.items():

@@ -13,7 +13,8 @@ import yaml
 
 from . import yamlfile
 from .errors import Collector, Problem
-from .rules import RuleSet, display_name
+from .loading import display_name
+from .rules import RuleSet
 
 RELEASES_FILE = "releases.yaml"
 HEADER = (

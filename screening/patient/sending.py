@@ -19,24 +19,26 @@ from flask import (
     url_for,
 )
 
-from . import faults, get_db, get_ruleset, store
+from .. import faults, get_db, get_ruleset, store
+from . import drafts
+from .drafts import DRAFT_COOKIE
 from .forms import SendForm
 from .language import current_language, patient_ruleset
-from .patient import DRAFT_COOKIE, _draft, _emergency, _expired, _forget_draft, _outcome_or_redirect, bp
+from .steps import bp, outcome_or_redirect, show_emergency
 
 
 @bp.get("/summary")
 def summary():
-    draft = _draft(with_summary=True)
+    draft = drafts.current(with_summary=True)
     if draft is None:
-        return _expired()
-    outcome, detour = _outcome_or_redirect(draft)
+        return drafts.expired()
+    outcome, detour = outcome_or_redirect(draft)
     if detour is not None:
         return detour
     if patient_ruleset().is_emergency(outcome):
         with faults.tolerated(f"{request.method} {request.path} (deleting the draft)"):
             store.delete_draft(get_db(), draft["token"])
-        return _emergency(outcome)
+        return show_emergency(outcome)
     html = _summary_html(outcome)
     _keep_summary(draft, answers_digest(outcome.answers), html)
     instead = patient_ruleset().instead_of_sending(outcome)
@@ -75,17 +77,17 @@ def _summary_shown(draft: dict, outcome, digest: str) -> str:
 def send():
     db = get_db()
     form = SendForm()
-    draft = _draft(with_summary=request.method == "POST")
+    draft = drafts.current(with_summary=request.method == "POST")
     if draft is None:
         # A second click, or a retried POST, after the first one stored it and deleted the draft.
         done = (
             store.submission_by_key(db, form.key.data) if request.method == "POST" and form.key.data else None
         )
         if done is None:
-            return _expired()
+            return drafts.expired()
         _remember_sent(done["reference"])
-        return _forget_draft(redirect(url_for("patient.done")))
-    outcome, detour = _outcome_or_redirect(draft)
+        return drafts.forget(redirect(url_for("patient.done")))
+    outcome, detour = outcome_or_redirect(draft)
     if detour is not None:
         return detour
     instead = patient_ruleset().instead_of_sending(outcome)
@@ -160,19 +162,19 @@ def _store_submission(draft: dict, outcome, form: SendForm, digest: str):
         draft_token=draft["token"],
     )
     _remember_sent(reference)
-    return _forget_draft(redirect(url_for("patient.done")))
+    return drafts.forget(redirect(url_for("patient.done")))
 
 
 def _alert_for(outcome) -> dict:
     """Urgent submissions alert reviewers at once; the others wait for the daily digest."""
-    from . import clinictime, notify
+    from .. import alerts, clinictime
 
     if patient_ruleset().is_urgent(outcome):
-        return {"kind": notify.AT_ONCE, "due": store.now()}
+        return {"kind": alerts.AT_ONCE, "due": store.now()}
     tz = clinictime.zone(current_app.config["TIMEZONE"])
     return {
-        "kind": notify.DIGEST,
-        "due": notify.next_digest(store.now(), tz, current_app.config["DIGEST_HOUR"]),
+        "kind": alerts.DIGEST,
+        "due": alerts.next_digest(store.now(), tz, current_app.config["DIGEST_HOUR"]),
     }
 
 
@@ -216,7 +218,7 @@ def finish():
     token = request.cookies.get(DRAFT_COOKIE)
     if token:
         store.delete_draft(get_db(), token)
-    return _forget_draft(redirect(url_for("patient.finished")))
+    return drafts.forget(redirect(url_for("patient.finished")))
 
 
 @bp.get("/finished")

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .answers import random_answers
 from .rules import RuleSet
 
 EXAMPLES_PER_CHANGE = 20
@@ -84,8 +85,6 @@ def compare(old: RuleSet, new: RuleSet, items: Iterable[tuple[str, dict]], progr
 
 def sampled(ruleset: RuleSet, count: int, seed: int = 1) -> Iterator[tuple[str, dict]]:
     """Yield `count` random valid answer sets from the questionnaire, named sample-1, sample-2, ..."""
-    from .seed import random_answers
-
     rng = random.Random(seed)  # noqa: S311 (sampling answers, not secrets)
     for n in range(1, count + 1):
         yield f"sample-{n}", random_answers(ruleset, rng)
@@ -132,13 +131,11 @@ def text_report(report: Report, old_name: str, new_name: str) -> str:
     return "\n".join(lines)
 
 
-def html_report(report: Report, old_name: str, new_name: str, *, sampled: bool) -> str:
-    """Return the report as a self-contained web page (from templates/rules_diff.html, escaped)."""
+def html_report(report: Report, old_name: str, new_name: str, *, sampled: bool, templates_dir: Path) -> str:
+    """Return the report as a self-contained web page (from rules_diff.html in `templates_dir`, escaped)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    from .config import PROJECT_ROOT
-
-    env = Environment(loader=FileSystemLoader(PROJECT_ROOT / "templates"), autoescape=select_autoescape())
+    env = Environment(loader=FileSystemLoader(templates_dir), autoescape=select_autoescape())
     share = _percent(report.changed, report.compared)
     return env.get_template("rules_diff.html").render(
         report=report, old=old_name, new=new_name, sampled=sampled, share=share

@@ -5,65 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    g,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 
-from . import faults, get_db, store
+from .. import faults, get_db, store
+from . import drafts
+from .drafts import DRAFT_COOKIE, EMERGENCY_KEY
 from .forms import SendForm, form_answers, read_posted, step_form_class
 from .language import current_language, patient_ruleset
 
 bp = Blueprint("patient", __name__)
-
-DRAFT_COOKIE = "draft"
-
-
-# --- the draft: answers kept on the server under a random token in a cookie ------------------------
-
-
-def _draft(*, with_summary: bool = False) -> dict | None:
-    draft = store.get_draft(get_db(), request.cookies.get(DRAFT_COOKIE), with_summary=with_summary)
-    if draft is not None:
-        g.draft_language = draft["progress"].get("language")  # the language chosen with these answers
-    return draft
-
-
-def _set_draft_cookie(response, token: str):
-    response.set_cookie(
-        DRAFT_COOKIE,
-        token,
-        max_age=current_app.config["DRAFT_TTL_HOURS"] * 3600,
-        httponly=True,
-        samesite="Lax",
-        secure=current_app.config["DRAFT_COOKIE_SECURE"],
-    )
-    return response
-
-
-def _forget_draft(response):
-    response.delete_cookie(DRAFT_COOKIE, samesite="Lax", secure=current_app.config["DRAFT_COOKIE_SECURE"])
-    return response
-
-
-def _expired():
-    """Say plainly that the answers are gone, with a way to start again.
-
-    After an emergency answer the draft is deleted on purpose: any page then shows the emergency page again.
-    """
-    if session.get(EMERGENCY_KEY) is not None:
-        return redirect(url_for("patient.emergency"))
-    hours = current_app.config["DRAFT_TTL_HOURS"]
-    return _forget_draft(make_response(render_template("patient/expired.html", hours=hours)))
 
 
 def _steps():
@@ -114,7 +65,7 @@ def _orders(questionnaire) -> dict:
 
 @bp.get("/")
 def start():
-    draft = _draft()
+    draft = drafts.current()
     return render_template("patient/start.html", resume=bool(draft and draft["answers"]))
 
 
@@ -128,7 +79,7 @@ def begin():
     session.pop(EMERGENCY_KEY, None)
     _purge_expired_drafts_now_and_then(db)
     first = _steps()[0].id
-    return _set_draft_cookie(redirect(url_for("patient.step", step_id=first)), token)
+    return drafts.set_cookie(redirect(url_for("patient.step", step_id=first)), token)
 
 
 DRAFT_PURGE_EVERY = timedelta(minutes=10)
@@ -151,14 +102,14 @@ def _purge_expired_drafts_now_and_then(db) -> None:
 @bp.route("/step/<step_id>", methods=["GET", "POST"])
 def step(step_id: str):
     index = _step_index(step_id)
-    draft = _draft()
+    draft = drafts.current()
     if draft is None:
         if request.method == "POST" and index == _emergency_step_index():
             # The draft is gone, but an emergency answer must still reach the emergency page.
             outcome = _emergency_in_post(questionnaire_step(index), {})
             if outcome is not None:
-                return _emergency(outcome)
-        return _expired()
+                return show_emergency(outcome)
+        return drafts.expired()
     questionnaire = patient_ruleset().questionnaire
     step = questionnaire.steps[index]
     answers = dict(draft["answers"])
@@ -229,7 +180,7 @@ def _post_step(draft: dict, step, index: int, answers: dict):
         outcome = _emergency_in_post(step, answers)
         if outcome is not None:
             store.delete_draft(get_db(), draft["token"])
-            return _emergency(outcome)
+            return show_emergency(outcome)
     posted = _posted_answers(step, answers)
     shown = tuple(q.id for q in questionnaire.shown_questions(step.id, posted))
     rendered = tuple(request.form.get("shown", "").split())
@@ -248,7 +199,7 @@ def _post_step(draft: dict, step, index: int, answers: dict):
     kept = questionnaire.clean(kept)
     progress = dict(draft["progress"])
     if not store.save_draft(get_db(), draft["token"], kept, progress):
-        return _expired()
+        return drafts.expired()
     return _after_step(draft, step, index, kept)
 
 
@@ -264,13 +215,11 @@ def _after_step(draft: dict, step, index: int, answers: dict):
 
 # --- the emergency page: it needs no draft, so a reload or Back shows it again -----------------------
 
-EMERGENCY_KEY = "emergency_rules"
 
-
-def _emergency(outcome):
+def show_emergency(outcome):
     """Remember which emergency rules fired (their ids only) and show the emergency page."""
     session[EMERGENCY_KEY] = [f.rule.id for f in patient_ruleset().emergency_notices(outcome)]
-    return _forget_draft(redirect(url_for("patient.emergency")))
+    return drafts.forget(redirect(url_for("patient.emergency")))
 
 
 @bp.get("/emergency")
@@ -311,9 +260,9 @@ def _render_step(
 
 @bp.route("/check", methods=["GET", "POST"])
 def check():
-    draft = _draft()
+    draft = drafts.current()
     if draft is None:
-        return _expired()
+        return drafts.expired()
     answers = draft["answers"]
     missing = _first_incomplete(answers)
     if missing is not None:
@@ -329,7 +278,8 @@ def check():
     )
 
 
-def _outcome_or_redirect(draft: dict):
+def outcome_or_redirect(draft: dict):
+    """Return (the outcome of a complete draft, None), or (None, a redirect to the first step to answer)."""
     answers = draft["answers"]
     missing = _first_incomplete(answers)
     if missing is not None:
@@ -370,7 +320,7 @@ def _step_again(draft_answers: dict, **notice):
 @faults.page_again("patient.step")
 def _step_unavailable():
     try:
-        draft = _draft()
+        draft = drafts.current()
     except Exception as exc:  # the database cannot even be read: the posted step alone is still shown
         if faults.classify(exc) is None:
             raise
@@ -382,9 +332,9 @@ def _step_unavailable():
 def csrf_error(exc: CSRFError):
     """Never show a bare error page for an old form: show it again with the answers kept."""
     if request.endpoint == "patient.step":
-        draft = _draft()
+        draft = drafts.current()
         if draft is None:
-            return _expired()
+            return drafts.expired()
         return _step_again(draft["answers"], stale=True), 400
     if request.endpoint == "patient.send":
         form = SendForm()
@@ -393,7 +343,3 @@ def csrf_error(exc: CSRFError):
     if request.blueprint == "patient":
         return render_template("patient/stale.html"), 400
     return render_template("errors/error.html", code=400), 400
-
-
-# The sending pages register their routes on `bp` when imported.
-from . import sending  # noqa: E402, F401

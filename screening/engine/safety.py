@@ -27,8 +27,10 @@ from pathlib import Path
 import yaml
 
 from . import roles, schemas, yamlfile
+from .cases import case_answers
 from .errors import Collector, Problem
-from .rules import RuleSet, display_name, read_checked
+from .loading import display_name, read_checked
+from .rules import RuleSet
 
 LOCK_FILE = "safety-lock.yaml"
 SEARCH_LIMIT = 200_000
@@ -58,8 +60,6 @@ def check(rules_dir: Path, ruleset: RuleSet, errors: list[Problem], warnings: li
     cases = read_checked(rules_dir, "cases.yaml", schemas.CASES, [])
     protected = [case for case in (cases or {}).get("cases", []) if case.get("protected")]
     if cases is not None:
-        from .checks import case_answers
-
         defaults = cases.get("defaults", {})
         answers += [
             _step_answers(ruleset, case_answers(defaults, case))

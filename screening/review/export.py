@@ -15,7 +15,8 @@ import io
 import json
 from collections.abc import Callable, Iterator
 
-from . import store, workflow
+from .. import store
+from . import workflow
 
 FIXED = ("reference", "received", "status", "level", "topics", "ruleset_version")
 CONTACT = ("name", "email", "phone", "contact_method")

@@ -14,7 +14,7 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectM
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .questionnaire import Question, Questionnaire
+from ..engine.questionnaire import Question, Questionnaire
 
 
 class ChoiceField(RadioField):

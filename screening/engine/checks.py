@@ -12,15 +12,17 @@ from pathlib import Path
 import textstat
 
 from . import releases, safety, schemas, translations, yamlfile
+from .cases import case_answers
 from .errors import Collector, Problem, suggest
-from .rules import RuleSet, display_name, load_with_problems, read_checked
+from .loading import display_name, load_with_problems, read_checked
+from .rules import RuleSet
+from .sentences import PLACEHOLDER, sentences
 
 GRADE_LIMIT = 8
 MEAN_GRADE_LIMIT = 7
 SEARCH_LIMIT = 200_000
 SENTENCE_WORDS = 5  # shorter texts are labels, checked word by word instead of by grade
 LABEL_SYLLABLES = 3
-PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 
 @dataclass
@@ -230,14 +232,6 @@ def reading_grade(text: str, exempt_words=()) -> float:
     return float(textstat.flesch_kincaid_grade(text))
 
 
-SENTENCE_END = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[A-Z0-9\"“(])")
-
-
-def sentences(text: str) -> list[str]:
-    """Split a text into its sentences (a label or a question is one sentence)."""
-    return [part.strip() for part in SENTENCE_END.split(" ".join(text.split())) if part.strip()]
-
-
 def grade_sentences(texts, exempt_words, errors: list[Problem]) -> list[float]:
     """Grade every sentence of (file, line, text) items; report each one above the limit, in full.
 
@@ -341,13 +335,6 @@ def _check_translations(rules_dir: Path, errors: list[Problem]) -> None:
 
 
 # --- cases ---------------------------------------------------------------------------------------
-
-
-def case_answers(defaults: Mapping, case: Mapping) -> dict:
-    """Return a case's answers: its own over the defaults, or its own alone with `replace: true`."""
-    answers = {} if case.get("replace") else yamlfile.plain(defaults)
-    answers.update(yamlfile.plain(case["answers"]))
-    return answers
 
 
 def _check_cases(rules_dir: Path, ruleset: RuleSet, problems: list[Problem]) -> int:

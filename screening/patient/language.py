@@ -2,7 +2,7 @@
 by a link on every patient page, and kept with the draft (and in a cookie until a draft exists).
 
 Template text goes through Flask-Babel's gettext catalogues (`translations/`); the rule files' text comes
-from the RuleSet of that language (`screening/translations.py`). Reviewers, the FHIR API and the
+from the RuleSet of that language (`screening/engine/translations.py`). Reviewers, the FHIR API and the
 commands stay in English.
 """
 
@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, has_request_context, redirect, request, url_for
 from flask_babel import Babel, Domain, get_translations
 
-from . import translations
+from ..engine import translations
 
 LANGUAGE_COOKIE = "language"
 PATIENT_SIDE = {"patient", None}  # the patient blueprint, and pages of no blueprint (errors, 404)
@@ -88,9 +88,9 @@ def patient_ruleset():
 
 def switch_language(code: str):
     """Switch the patient pages to another language at once, keep every answer, and go back."""
-    from . import store
-    from .db import get_db
-    from .patient import DRAFT_COOKIE
+    from .. import store
+    from ..db import get_db
+    from .drafts import DRAFT_COOKIE
 
     back = _local_path(request.args.get("next", ""))
     if code not in offered():

@@ -5,7 +5,6 @@ The views, the database's counters, the seed data and the exports all read this 
 
 from __future__ import annotations
 
-STATUSES = ("new", "in_review", "contacted", "closed")
 LABELS = {"new": "New", "in_review": "In review", "contacted": "Contacted", "closed": "Closed"}
 MOVES = {
     "new": ("in_review", "contacted"),  # a nurse who phoned at once records Contacted in one step

@@ -15,7 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from . import faults, get_db, store
+from .. import faults, get_db, store
 
 login_manager = LoginManager()
 
