@@ -161,6 +161,17 @@ DEFAULT_ANSWERS = {  # the defaults of CLINICAL.md's worked examples
 }
 
 
+def rows(app, table="submissions") -> list[dict]:
+    """Return every row of a table of the app's database (a test's look at what was stored)."""
+    from screening import store
+
+    db = store.connect(app.config["DATABASE"])
+    try:
+        return db.rows(f"SELECT * FROM {table}")  # noqa: S608 (test helper)
+    finally:
+        db.close()
+
+
 def page(response):
     """Return the response's HTML parsed with BeautifulSoup."""
     from bs4 import BeautifulSoup

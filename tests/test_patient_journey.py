@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import DEFAULT_ANSWERS, Patient, page, text_of
+from conftest import DEFAULT_ANSWERS, Patient, page, rows, text_of
 
 from screening import store
 
@@ -54,14 +54,6 @@ EXAMPLES = [
         ["failed-back-surgery", "smoking", "blood-thinners", "benefits-and-limits"],
     ),
 ]
-
-
-def rows(app, table="submissions"):
-    db = store.connect(app.config["DATABASE"])
-    try:
-        return db.rows(f"SELECT * FROM {table}")  # noqa: S608 (test helper)
-    finally:
-        db.close()
 
 
 def test_start_page_says_what_this_is(client):

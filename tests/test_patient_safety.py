@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import DEFAULT_ANSWERS, page, text_of
-
-from screening import store
+from conftest import DEFAULT_ANSWERS, page, rows, text_of
 
 SAFETY = {"major_trauma": "no", "warning_signs": ["none"]}
 FOLLOW_UP_HINT = 'Only answer this if you chose "Pain, numbness or tingling down both legs" above.'
@@ -17,14 +15,6 @@ CHILD_TEXT = (
     "You cannot send these answers to the clinic. Show this page to a parent or caregiver. Then see a doctor "
     "together."
 )
-
-
-def rows(app, table="submissions"):
-    db = store.connect(app.config["DATABASE"])
-    try:
-        return db.rows(f"SELECT * FROM {table}")  # noqa: S608 (test helper)
-    finally:
-        db.close()
 
 
 def served_form(patient, step_id: str) -> dict:

@@ -70,7 +70,11 @@ def test_defaults_are_not_an_emergency():
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-def test_long_standing_pain_in_both_legs_reaches_step_2_with_one_press(browser, server, javascript):
+@pytest.mark.parametrize(
+    ("onset", "lands_on"), [("long_standing", "/step/about"), ("new_or_worse", "/emergency")]
+)
+def test_pain_in_both_legs_goes_on_only_when_long_standing(browser, server, javascript, onset, lands_on):
+    """One press of Continue carries the sign and its follow-up, with or without the page script."""
     context = browser.new_context(java_script_enabled=javascript, viewport={"width": 360, "height": 740})
     page = context.new_page()
     try:
@@ -83,28 +87,13 @@ def test_long_standing_pain_in_both_legs_reaches_step_2_with_one_press(browser, 
             expect(follow_up).to_be_visible()
         page.locator("label[for='emergency_signs-both_legs_pain']").click()
         expect(follow_up).to_be_visible()
-        page.locator("label[for='both_legs_onset-long_standing']").click()
+        page.locator(f"label[for='both_legs_onset-{onset}']").click()
         page.locator("label[for='major_trauma-no']").click()
         page.locator("label[for='warning_signs-none']").click()
-        shoot(page, f"both-legs-long-standing-{'js' if javascript else 'nojs'}")
+        shoot(page, f"both-legs-{onset}-{'js' if javascript else 'nojs'}")
         press(page, "Continue")
-        assert page.url.endswith("/step/about"), page.url
+        assert page.url.endswith(lands_on), page.url
         assert page.locator(".error-summary").count() == 0
-    finally:
-        context.close()
-
-
-@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-def test_pain_in_both_legs_that_is_new_still_goes_to_help(browser, server, javascript):
-    context = browser.new_context(java_script_enabled=javascript, viewport={"width": 360, "height": 740})
-    page = context.new_page()
-    try:
-        page.goto(server + "/")
-        press(page, "Start now")
-        page.locator("label[for='emergency_signs-both_legs_pain']").click()
-        page.locator("label[for='both_legs_onset-new_or_worse']").click()
-        press(page, "Continue")
-        assert page.url.endswith("/emergency")
     finally:
         context.close()
 
