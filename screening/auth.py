@@ -262,9 +262,8 @@ def _watch_for_hammering(row: dict | None, email: str, email_key: str, since: st
     config = current_app.config
     db = get_db()
     count = store.count_signin_attempts(db, email_key, since)
-    if count < config["SIGNIN_HAMMER_NOTICE"]:
-        return
-    if store.first_notice_since(db, "hammered:" + email_key, since):
+    hammered = count >= config["SIGNIN_HAMMER_NOTICE"]
+    if hammered and store.first_notice_since(db, "hammered:" + email_key, since):
         known = {"reviewer_id": row["id"], "reviewer_email": row["email"]} if row else {}
         store.record_audit(db, "signin_hammered", detail=_who(row, email), **known)
     limit_reached = count >= config["SIGNIN_MAX_ACCOUNT_ATTEMPTS"]

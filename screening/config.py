@@ -149,8 +149,10 @@ def _base_url(raw: str, env: str) -> str:
 
 def _two_step(raw: str, env: str) -> str:
     mode = raw.strip() or ("required" if env == "production" else "optional")
-    if mode not in ("required", "optional", "off") or (mode == "off" and env == "production"):
-        raise ValueError(f"expected required or optional (off only in development), found {mode!r}")
+    if mode == "off" and env == "production":
+        raise ValueError("off is refused in production; use required (the default) or optional")
+    if mode not in ("required", "optional", "off"):
+        raise ValueError(f"expected required, optional or off (development only), found {mode!r}")
     return mode
 
 

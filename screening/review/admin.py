@@ -92,7 +92,7 @@ def _not_yourself(row: dict):
 
 @bp.post("/admin/reviewers/<int(max=9223372036854775807):reviewer_id>/reset")
 @admin_only
-@reauth.fresh_sign_in_required
+@reauth.fresh_sign_in_required("review.reviewers")
 def reset_reviewer(reviewer_id: int):
     row = _target_reviewer(reviewer_id)
     if refused := _not_yourself(row):
@@ -104,7 +104,7 @@ def reset_reviewer(reviewer_id: int):
 
 @bp.post("/admin/reviewers/<int(max=9223372036854775807):reviewer_id>/reset-two-step")
 @admin_only
-@reauth.fresh_sign_in_required
+@reauth.fresh_sign_in_required("review.reviewers")
 def reset_two_step(reviewer_id: int):
     row = _target_reviewer(reviewer_id)
     if refused := _not_yourself(row):

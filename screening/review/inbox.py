@@ -148,7 +148,7 @@ BULK_EXPORT_ROWS = 1000  # the admins' overview notes an export larger than this
 
 
 @bp.get("/export.csv")
-@reauth.fresh_sign_in_required
+@reauth.fresh_sign_in_required("review.inbox")
 def export_csv():
     if current_app.config["EXPORTS_NEED_ROLE"] and not current_user.is_exporter:
         flash("Downloading contact details needs the exporter role. Ask a clinic admin for it.", "error")

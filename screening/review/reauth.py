@@ -32,27 +32,24 @@ def ask_to_confirm(target: str):
     return redirect(url_for("review.confirm", next=target), code=303)
 
 
-def fresh_sign_in_required(view):
-    """Ask for the password or a code again before `view` when the last proof is over 10 minutes old.
+def fresh_sign_in_required(back: str):
+    """Ask for the password or a code again before the view when the last proof is over 10 minutes old.
 
-    A GET comes back to itself afterwards; a form's POST comes back to the page it was sent from (the
-    reviewer presses the button again: a form is never replayed for them)."""
+    A GET comes back to itself afterwards; a form's POST comes back to the page `back` (an endpoint)
+    that holds the form, where the reviewer presses the button again: a form is never replayed."""
 
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if is_fresh():
-            return view(*args, **kwargs)
-        if request.method == "GET":
-            return ask_to_confirm(request.full_path.rstrip("?"))
-        referrer = request.referrer or ""
-        page = (
-            referrer.split(request.host_url.rstrip("/"), 1)[-1]
-            if referrer.startswith(request.host_url)
-            else ""
-        )
-        return ask_to_confirm(auth.safe_next(page or None))
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if is_fresh():
+                return view(*args, **kwargs)
+            if request.method == "GET":
+                return ask_to_confirm(request.full_path.rstrip("?"))
+            return ask_to_confirm(url_for(back))
 
-    return wrapped
+        return wrapped
+
+    return decorate
 
 
 @bp.route("/confirm", methods=["GET", "POST"])

@@ -190,7 +190,7 @@ def two_step_account():
 
 
 @bp.post("/account/two-step/recovery-codes")
-@reauth.fresh_sign_in_required
+@reauth.fresh_sign_in_required("review.two_step_account")
 def new_recovery_codes():
     if not ActionForm().validate_on_submit():
         return redirect(url_for("review.two_step_account"), code=303)
