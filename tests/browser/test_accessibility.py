@@ -119,9 +119,9 @@ def test_every_reviewer_page_type(sized_page, server, passkey):
         ("/review/overview", "overview"),
         ("/review/audit", "audit"),
         ("/review/admin/reviewers", "admin-reviewers"),
-        ("/review/account/password", "password"),
         ("/review/account/two-step", "your-sign-in"),
         ("/review/confirm?next=/review/", "confirm"),
+        ("/review/account/password", "password"),
     ]:
         page.goto(server + path)
         check_page(page, name, problems)
