@@ -219,3 +219,16 @@ def test_password_is_not_enough_for_the_pages_of_the_second_step(client, account
     browser = ReviewerActions(client)
     assert browser.sign_in(password="not-" + PASSWORD).status_code == 200
     assert client.get("/review/two-step").location == "/review/sign-in", "a wrong password starts nothing"
+
+
+def test_the_command_line_resets_a_lone_admins_second_step(app, accounts, clock, runner):
+    from screening.cli import cli
+
+    admin = TwoStep(app.test_client())
+    admin.set_up(clock, ADMIN_EMAIL)
+    result = runner.invoke(cli, ["reviewer", "reset-two-step", ADMIN_EMAIL])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Reset the second step of {ADMIN_EMAIL}; their sessions have ended.\n"
+    assert admin.client.get("/review/").location.startswith("/review/sign-in")
+    assert admin.sign_in(ADMIN_EMAIL).location == "/review/two-step/setup"
+    assert audit_details(app, "two_step_reset") == [f"reviewer {ADMIN_EMAIL} (command line)"]

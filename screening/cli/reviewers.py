@@ -80,6 +80,20 @@ def reviewer_reset(email: str) -> None:
     click.echo("Their sessions have ended.")
 
 
+@reviewer_group.command("reset-two-step")
+@click.argument("email")
+def reviewer_reset_two_step(email: str) -> None:
+    """Forget a reviewer's authenticator app, passkeys and recovery codes, and end their sessions: they
+    set up a new second step at their next sign-in (the way back for a lone admin who lost all three)."""
+    from ..review import twostep
+
+    row = _account(email)
+    store.clear_two_step(_db(), row["id"])
+    twostep.end_sessions_after_reset(row["id"])
+    _cli_audit("two_step_reset", f"reviewer {row['email']}")
+    click.echo(f"Reset the second step of {row['email']}; their sessions have ended.")
+
+
 @reviewer_group.command("list")
 def reviewer_list() -> None:
     """List every reviewer with their role and state."""
