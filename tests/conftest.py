@@ -402,7 +402,7 @@ def seed_clinic(path: str, ruleset) -> list[str]:
     references = []
     with app.app_context():
         db = get_db()
-        admin = auth.create_account(ADMIN_EMAIL, password=PASSWORD, is_admin=True)
+        admin = auth.create_account(ADMIN_EMAIL, password=PASSWORD, is_admin=True, must_change=False)
         for n, name in enumerate(("Olga Novak", "Ben Ito", "Rosa Diaz")):
             outcome = ruleset.evaluate(DEFAULT_ANSWERS)
             reference, _ = store.insert_submission(

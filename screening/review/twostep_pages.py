@@ -41,6 +41,8 @@ def two_step():
     row, back = _pending_or_restart()
     if back:
         return back
+    if not twostep.has_second_step(row):  # reset by an admin since the password was typed
+        return redirect(url_for("review.two_step_setup"), code=303)
     form = CodeForm()
     failed = False
     if row["totp_secret"] and form.validate_on_submit():
