@@ -232,3 +232,22 @@ def test_the_command_line_resets_a_lone_admins_second_step(app, accounts, clock,
     assert admin.client.get("/review/").location.startswith("/review/sign-in")
     assert admin.sign_in(ADMIN_EMAIL).location == "/review/two-step/setup"
     assert audit_details(app, "two_step_reset") == [f"reviewer {ADMIN_EMAIL} (command line)"]
+
+
+def test_a_password_alone_cannot_replace_a_second_step_that_exists(app, accounts, clock):
+    owner = TwoStep(app.test_client())
+    owner.set_up(clock)
+    thief = TwoStep(app.test_client())
+    assert thief.sign_in().location == "/review/two-step"
+    assert thief.setup_page().location == "/review/two-step"
+    token = thief.token()
+    assert thief.client.post(
+        "/review/two-step/setup", data={"code": "123456", "csrf_token": token}
+    ).location == ("/review/two-step")
+    passkey = thief.client.post(
+        "/review/two-step/setup/passkey", data={"credential": "{}", "csrf_token": token}
+    )
+    assert passkey.location == "/review/two-step"
+    with app.app_context():
+        assert store.list_passkeys(get_db(), accounts["reviewer"]) == []
+        assert store.get_reviewer(get_db(), accounts["reviewer"])["totp_pending"] is None

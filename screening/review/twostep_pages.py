@@ -116,14 +116,17 @@ def _setup_account():
             return None, reauth.ask_to_confirm(url_for("review.two_step_account"))
         return store.get_reviewer(get_db(), current_user.id), False
     row, back = _pending_or_restart()
+    if row and twostep.has_second_step(row):
+        # A password alone never replaces a second step that exists: that one is asked for.
+        return None, redirect(url_for("review.two_step"), code=303)
     return (row, True) if row else (None, back)
 
 
-def _after_setup(row: dict, signing_in: bool):
+def _after_setup(row: dict, signing_in: bool, method: str):
     """Finish setting up: give recovery codes the first time, and finish the sign-in it was part of."""
     fresh_codes = not store.recovery_codes_left(get_db(), row["id"])
     codes = twostep.new_recovery_codes(row) if fresh_codes else []
-    target = twostep.finish_sign_in(row, "code") if signing_in else url_for("review.two_step_account")
+    target = twostep.finish_sign_in(row, method) if signing_in else url_for("review.two_step_account")
     if not codes:
         flash("Your second step is set up.")
         return redirect(target, code=303)
@@ -146,7 +149,7 @@ def two_step_setup():
         if twostep.confirm_app_setup({**row, "totp_pending": secret}, form.code.data):
             if signing_in:
                 attempt.succeeded()
-            return _after_setup(row, signing_in)
+            return _after_setup(row, signing_in, "code")
         form.code.errors = [
             "That code is not right. Check the key in your app, then type the code it shows now."
         ]
@@ -174,7 +177,7 @@ def two_step_setup_passkey():
             twostep.record_failure(row, f"passkey not added: {exc}")
             flash("The passkey was not added. Try again, or set up an authenticator app.", "error")
         else:
-            return _after_setup(row, signing_in)
+            return _after_setup(row, signing_in, "passkey")
     return redirect(url_for("review.two_step_setup"), code=303)
 
 
