@@ -128,9 +128,9 @@ def reviewer_first_run() -> None:
                 "First run: created an admin account for the reviewers' pages (/review/).",
                 f"  email:    {account.email}",
                 f"  password: {account.password}",
-                "This password is shown ONCE and is not stored anywhere. Sign in, add real",
-                "reviewers under Reviewers, then disable this account (or change its password",
-                "under Your password if you keep it).",
+                "This password is shown ONCE and is not stored anywhere. Sign in (you will be",
+                "asked to choose your own password), add real reviewers under Reviewers, then",
+                "disable this account.",
                 "=" * 72,
                 "",
             ]
