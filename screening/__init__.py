@@ -75,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(steps.bp)
     auth.init_app(app)
+    review.twostep.init_app(app)
     app.register_blueprint(review.bp, url_prefix="/review")
     csrf.exempt(api.bp)  # read-only, bearer tokens, no cookies: nothing for a forged form to do
     app.register_blueprint(api.bp, url_prefix="/fhir")

@@ -28,6 +28,7 @@ from . import store
 log = logging.getLogger("screening.notify")
 GIVE_UP_AFTER = timedelta(days=1)
 AT_ONCE, DIGEST = "urgent", "digest"  # the outbox's kinds: sent at once, or in the daily digest
+LOCKOUT = "lockout"  # sent at once to an account holder: many wrong passwords paused sign-ins
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,19 @@ def messages(rows: list[dict], settings: Settings) -> list[tuple[list[int], Emai
     mails = []
     digests: dict[str, list[dict]] = {}
     for row in rows:
-        if row["kind"] == AT_ONCE:
+        if row["kind"] == LOCKOUT:
+            mails.append(
+                (
+                    [row["id"]],
+                    _mail(
+                        settings,
+                        row["email"],
+                        "Many failed sign-ins to your account",
+                        _lockout_body(settings),
+                    ),
+                )
+            )
+        elif row["kind"] == AT_ONCE:
             body = (
                 "A new urgent submission is waiting in the reviewers' inbox.\n\n"
                 f"Level: {row['level']}\nReference: {row['reference']}\n"
@@ -139,6 +152,17 @@ def check_smtp_url(value: str) -> str:
     if url.scheme not in ("smtp", "smtps") or not url.hostname:
         raise ValueError(f"expected smtp://user:password@host:port or smtps://..., found {value!r}")
     return value
+
+
+def _lockout_body(settings: Settings) -> str:
+    """Say what happened and what to do, with no password, address or place in it."""
+    return (
+        "There were many failed attempts to sign in to your account on the clinic's reviewer pages,\n"
+        "so sign-ins to it from browsers it has not used before are paused for a while.\n\n"
+        "A browser you have signed in with before can still sign in as usual.\n\n"
+        "If this was you, nothing more is needed. If it was not, tell a clinic admin, and change your\n"
+        f"password under Your password once you are signed in: {settings.base_url.rstrip('/')}/review/\n"
+    )
 
 
 def _link(settings: Settings, reference: str) -> str:

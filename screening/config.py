@@ -147,6 +147,15 @@ def _base_url(raw: str, env: str) -> str:
     return base
 
 
+def _two_step(raw: str, env: str) -> str:
+    mode = raw.strip() or ("required" if env == "production" else "optional")
+    if mode == "off" and env == "production":
+        raise ValueError("off is refused in production; use required (the default) or optional")
+    if mode not in ("required", "optional", "off"):
+        raise ValueError(f"expected required, optional or off (development only), found {mode!r}")
+    return mode
+
+
 def _text_or(default: str) -> Callable[[str, str], str]:
     return lambda raw, env: raw.strip() or default
 
@@ -297,6 +306,10 @@ SETTINGS: tuple[Setting, ...] = (
         _whole(0, 23, 8),
         "the clinic-local hour of the daily digest",
     ),
+    Setting(
+        "SCREENING_TWO_STEP", "TWO_STEP", "required", _two_step, "required, optional or off (second step)"
+    ),
+    Setting("SCREENING_EXPORTS_NEED_ROLE", "EXPORTS_NEED_ROLE", 0, _whole(0, 1, 0), "1: exports need a role"),
 )
 
 

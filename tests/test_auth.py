@@ -9,6 +9,10 @@ from conftest import ADMIN_EMAIL, PASSWORD, REVIEWER_EMAIL, ReviewerActions
 from screening import get_db, store
 from screening.review import auth
 
+EASY_TO_GUESS = (
+    "This password is easy to guess: it follows a pattern, such as keys next to each other or a common word"
+    " with numbers. Choose a longer one, such as four unrelated words."
+)
 FAILURE_TEXT = "The email address or password is not right, or the account cannot sign in."
 
 
@@ -192,6 +196,11 @@ def test_sign_in_and_sign_out_are_audited(app, reviewer, accounts):
             ["Use at least 12 characters.", "Use at least 5 different characters."],
         ),
         ("plum-orbit-cactus-71", "river@clinic.example", []),
+        # Keyboard walks and runs pass the length and list checks; zxcvbn's estimate refuses them.
+        *(
+            (walk, "a@b.example", [EASY_TO_GUESS])
+            for walk in ("qazwsxedcrfv", "1qazxsw23edc", "123456789abc")
+        ),
     ],
 )
 def test_password_policy(password, email, problems):

@@ -130,6 +130,8 @@ def routes(app) -> list[tuple[str, str]]:
         "resource_id": "back-pain-screening",
         "anything": "Patient",
         "code": "es",
+        "role": "exporter",
+        "change": "give",
     }
     found = []
     for rule in app.url_map.iter_rules():

@@ -23,12 +23,23 @@ ACCESS = {
     "review.disable_reviewer": "admin",
     "review.enable_reviewer": "admin",
     "review.reset_reviewer": "admin",
+    "review.reset_two_step": "admin",
+    "review.change_role": "admin",
+    "review.confirm": "reviewer",
+    "review.two_step_account": "reviewer",
+    "review.new_recovery_codes": "reviewer",
+    # The second step: open to a browser whose password was right a moment ago, else back to sign-in.
+    "review.two_step": "signing in",
+    "review.two_step_passkey": "signing in",
+    "review.two_step_recovery": "signing in",
+    "review.two_step_setup": "signing in",
+    "review.two_step_setup_passkey": "signing in",
 }
 
 
 def review_routes(app) -> list[tuple[str, str, str]]:
     """Return (endpoint, method, url) for every review route, with sample values for its arguments."""
-    samples = {"reference": "BP-T001", "reviewer_id": 1}
+    samples = {"reference": "BP-T001", "reviewer_id": 1, "role": "exporter", "change": "give"}
     adapter = app.url_map.bind("localhost")
     routes = []
     for rule in app.url_map.iter_rules():
@@ -55,6 +66,13 @@ ROUTES = blueprint_routes()
 FORM_DATA = {"body": "A note", "from_status": "new", "to_status": "in_review", "email": "new@clinic.example"}
 
 
+EMPTY_FORM_REFUSED = {
+    ("review.change_password", "POST"): "Enter your current password.",
+    ("review.confirm", "POST"): "Enter your password or a code from your app.",
+    ("review.two_step_setup", "POST"): "Enter the 6-digit code.",
+}
+
+
 def test_every_review_route_is_listed(app):
     assert {endpoint for endpoint, _, _ in review_routes(app)} == set(ACCESS)
     assert review_routes(app) == ROUTES
@@ -72,6 +90,9 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, add_submissions, accoun
     response = call(ReviewerActions(client), method, url)
     if ACCESS[endpoint] == "public":
         assert response.status_code == 200
+    elif ACCESS[endpoint] == "signing in":
+        assert response.status_code == 303
+        assert response.location.startswith("/review/sign-in")
     else:
         assert response.status_code == 302
         assert response.location.startswith("/review/sign-in")
@@ -83,9 +104,9 @@ def test_reviewers_cannot_use_admin_pages(reviewer, add_submissions, endpoint, m
     response = call(reviewer, method, url, form_page="/review/overview")
     if ACCESS[endpoint] == "admin":
         assert response.status_code == 403
-    elif endpoint == "review.change_password" and method == "POST":
-        assert response.status_code == 400, "an empty password form reaches the view and is refused"
-        assert "Enter your current password." in response.get_data(as_text=True)
+    elif (endpoint, method) in EMPTY_FORM_REFUSED:
+        assert response.status_code == 400, "an empty form reaches the view and is refused"
+        assert EMPTY_FORM_REFUSED[endpoint, method] in response.get_data(as_text=True)
     else:
         assert response.status_code in (200, 302, 303)
 

@@ -26,6 +26,8 @@ def test_adding_a_reviewer_shows_the_password_once_and_it_works(app, admin):
     assert password not in admin.client.get(PAGE).get_data(as_text=True)
     newcomer = ReviewerActions(app.test_client())
     assert newcomer.sign_in("new.person@clinic.example", password).status_code == 302
+    assert newcomer.client.get("/review/audit").location == "/review/account/password", "first, their own"
+    assert newcomer.choose_password(password).status_code == 303
     assert newcomer.client.get("/review/audit").status_code == 403, "added as a reviewer, not an admin"
 
 
@@ -35,6 +37,7 @@ def test_adding_an_admin(app, admin):
     )
     other = ReviewerActions(app.test_client())
     other.sign_in("second@clinic.example", password)
+    other.choose_password(password)
     assert other.client.get("/review/audit").status_code == 200
 
 

@@ -123,7 +123,7 @@ def test_exports_are_audited_without_search_terms(app, reviewer, add_submissions
     with app.app_context():
         (row,) = get_db().query("SELECT * FROM audit WHERE action = 'export'")
     assert row["reviewer_email"] == REVIEWER_EMAIL
-    assert row["detail"] == "status=new, search=(not recorded)"
+    assert row["detail"] == "1 row: status=new, search=(not recorded)"
     assert "pat example" not in repr(row).lower()
 
 
@@ -180,4 +180,4 @@ def test_the_spreadsheet_layout_shows_the_words_of_the_screens_and_the_notes(
     assert line["Notes"].endswith(f"{REVIEWER_EMAIL}: Called, left a message.")
     with app.app_context():
         actions = [r["detail"] for r in get_db().query("SELECT detail FROM audit WHERE action = 'export'")]
-    assert actions == ["all submissions, for a spreadsheet"]
+    assert actions == ["1 row: all submissions, for a spreadsheet"]

@@ -71,10 +71,17 @@ def test_the_signed_in_header_has_the_reviewer_nav(admin, reviewer):
         "Audit",
         "Reviewers",
         "Your password",
+        "Your sign-in",
         "Your alerts",
     ]
     assert nav.find("a", attrs={"aria-current": "page"}).get_text() == "Inbox"
     assert soup.find("form", action="/review/sign-out").find("button").get_text() == "Sign out"
     plain = BeautifulSoup(reviewer.client.get("/review/").get_data(as_text=True), "html.parser")
     links = plain.find("nav", attrs={"aria-label": "Reviewer pages"}).find_all("a")
-    assert [a.get_text() for a in links] == ["Inbox", "Overview", "Your password", "Your alerts"]
+    assert [a.get_text() for a in links] == [
+        "Inbox",
+        "Overview",
+        "Your password",
+        "Your sign-in",
+        "Your alerts",
+    ]

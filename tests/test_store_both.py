@@ -69,8 +69,14 @@ def test_db_copy_moves_a_clinic_from_sqlite_to_postgresql_and_the_app_reads_it(t
         assert all(there == here and "MISMATCH" not in rest for there, here, *rest in table.values())
         assert table["submissions"][0] == "3"
         # The app on PostgreSQL serves what was copied: sign-in, inbox, search, counts, the history.
-        app = create_app(
-            {"TESTING": True, "SCREENING_ENV": "development", "SECRET_KEY": "k" * 32, "DATABASE": url}
+        app = create_app(  # the second step is optional, as in development: this test is about the copy
+            {
+                "TESTING": True,
+                "SCREENING_ENV": "development",
+                "SECRET_KEY": "k" * 32,
+                "DATABASE": url,
+                "TWO_STEP": "optional",
+            }
         )
         client = reviewer_client_for(app, ADMIN_EMAIL, PASSWORD)
         inbox = client.get("/review/?view=all").get_data(as_text=True)

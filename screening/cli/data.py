@@ -201,7 +201,10 @@ def export_command(path, fhir_path, status, level, topic, date_from, date_to, fo
     total = store.inbox_count(db, query)
     if fhir_path:
         _export_fhir(db, ruleset, query, fhir_path, total)
-        audit("export", f"{export.describe_filters(query)} as FHIR NDJSON to a file")
+        audit(
+            _export_action(total),
+            f"{total:,} rows: {export.describe_filters(query)} as FHIR NDJSON to a file",
+        )
         click.echo(f"Wrote {total:,} submissions (and the Questionnaire) to {fhir_path}.")
         return
     with (
@@ -213,8 +216,15 @@ def export_command(path, fhir_path, status, level, topic, date_from, date_to, fo
         for chunk in export.chunks(db, ruleset, query, layout=layout, progress=bar.update, when=when):
             out.write(chunk)
     spreadsheet = ", for a spreadsheet" if for_spreadsheet else ""
-    audit("export", f"{export.describe_filters(query)}{spreadsheet} to a file")
+    audit(_export_action(total), f"{total:,} rows: {export.describe_filters(query)}{spreadsheet} to a file")
     click.echo(f"Wrote {total:,} submissions to {path}.")
+
+
+def _export_action(rows: int) -> str:
+    """Name an export in the audit log: the admins' overview notes those over 1,000 rows."""
+    from ..review.inbox import BULK_EXPORT_ROWS
+
+    return "export_bulk" if rows > BULK_EXPORT_ROWS else "export"
 
 
 @cli.command("purge")

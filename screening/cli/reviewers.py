@@ -80,6 +80,20 @@ def reviewer_reset(email: str) -> None:
     click.echo("Their sessions have ended.")
 
 
+@reviewer_group.command("reset-two-step")
+@click.argument("email")
+def reviewer_reset_two_step(email: str) -> None:
+    """Forget a reviewer's authenticator app, passkeys and recovery codes, and end their sessions: they
+    set up a new second step at their next sign-in (the way back for a lone admin who lost all three)."""
+    from ..review import twostep
+
+    row = _account(email)
+    store.clear_two_step(get_db(), row["id"])
+    twostep.end_sessions_after_reset(row["id"])
+    audit("two_step_reset", f"reviewer {row['email']}")
+    click.echo(f"Reset the second step of {row['email']}; their sessions have ended.")
+
+
 @reviewer_group.command("list")
 def reviewer_list() -> None:
     """List every reviewer with their role and state."""
@@ -114,9 +128,9 @@ def reviewer_first_run() -> None:
                 "First run: created an admin account for the reviewers' pages (/review/).",
                 f"  email:    {account.email}",
                 f"  password: {account.password}",
-                "This password is shown ONCE and is not stored anywhere. Sign in, add real",
-                "reviewers under Reviewers, then disable this account (or change its password",
-                "under Your password if you keep it).",
+                "This password is shown ONCE and is not stored anywhere. Sign in (you will be",
+                "asked to choose your own password), add real reviewers under Reviewers, then",
+                "disable this account.",
                 "=" * 72,
                 "",
             ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -21,7 +21,17 @@ from . import auth, workflow
 bp = Blueprint("review", __name__)
 
 
-PUBLIC_ENDPOINTS = {"review.sign_in"}
+# The sign-in page, and the second step's pages, which check the half-done sign-in themselves.
+PUBLIC_ENDPOINTS = {
+    "review.sign_in",
+    "review.two_step",
+    "review.two_step_passkey",
+    "review.two_step_recovery",
+    "review.two_step_setup",
+    "review.two_step_setup_passkey",
+}
+# A password someone else chose must be changed first: these pages alone stay open until then.
+BEFORE_NEW_PASSWORD = {"review.change_password", "review.sign_out"}
 STATUS_LABELS = workflow.LABELS
 TRANSITIONS = workflow.MOVES
 
@@ -33,6 +43,10 @@ def _require_sign_in():
     if any(has_control_characters(key + value) for key, value in request.args.items(multi=True)):
         # A NUL or a line break in a link is never a reviewer's typing: refuse it before any query.
         return render_template("errors/error.html", code=400, unreadable=True), 400
+    changing = current_user.is_authenticated and current_user.must_change_password
+    if changing and request.endpoint not in BEFORE_NEW_PASSWORD:
+        flash("Choose your own password before you go on: the one you signed in with was chosen for you.")
+        return redirect(url_for("review.change_password"), code=303)
     return None
 
 
@@ -83,5 +97,5 @@ def _review_globals() -> dict:
 
 
 # The pages register their routes on `bp` when imported.
-from . import account, admin, audit, inbox, overview, submission  # noqa: E402, F401
+from . import account, admin, audit, inbox, overview, reauth, submission, twostep_pages  # noqa: E402, F401
 from .inbox import levels_by_rank, topic_ids  # noqa: E402, F401

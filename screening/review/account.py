@@ -13,7 +13,7 @@ from flask import (
 from flask_login import current_user
 
 from .. import get_db, store
-from . import auth, bp
+from . import auth, bp, devices, reauth, twostep
 from .forms import AlertsForm, PasswordChangeForm, SignInForm
 
 
@@ -24,11 +24,12 @@ def sign_in():
     form = SignInForm()
     failed = False
     if form.validate_on_submit():
-        outcome = auth.attempt_sign_in(form.email.data, form.password.data, request.remote_addr or "unknown")
+        email, address = form.email.data, request.remote_addr or "unknown"
+        outcome, row = auth.check_password(email, form.password.data, address, devices.trusted_nonce(email))
         if outcome == "throttled":
             return render_template("review/throttled.html"), 429
         if outcome == "ok":
-            return redirect(auth.safe_next(request.args.get("next")))
+            return redirect(twostep.after_password(row, request.args.get("next")))
         failed = True
     return render_template("review/sign_in.html", form=form, failed=failed)
 
@@ -41,6 +42,7 @@ def change_password():
         if outcome == "throttled":
             return render_template("review/throttled.html"), 429
         if outcome == "ok":
+            reauth.mark_fresh()
             flash("Your password is changed. Anywhere else you were signed in, you are now signed out.")
             return redirect(url_for("review.inbox"), code=303)
         form.current.errors = ["The current password is not right."]

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from zxcvbn import zxcvbn
 
 from .. import faults, get_db, store
 
@@ -22,6 +23,7 @@ login_manager = LoginManager()
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
 MIN_DISTINCT_CHARACTERS = 5
+MIN_GUESS_SCORE = 3  # zxcvbn's 0-4 scale: 3 is "safely unguessable" (about 10^8 guesses or more)
 # Cheap argon2id settings for the test suite only; production uses argon2-cffi's defaults (RFC 9106).
 TESTING_HASH_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 # A session's last-seen time is written at most this often, not on every request.
@@ -49,6 +51,8 @@ class Reviewer(UserMixin):
         self.id = row["reviewer_id"]
         self.email = row["email"]
         self.is_admin = bool(row["is_admin"])
+        self.is_exporter = bool(row.get("is_exporter"))
+        self.must_change_password = bool(row.get("must_change_password"))
         self.token = token
 
     def get_id(self) -> str:
@@ -89,7 +93,8 @@ def _dummy_hash() -> str:
     return current_app.extensions["dummy_password_hash"]
 
 
-def _verify(password_hash: str, password: str) -> bool:
+def verify_password(password_hash: str, password: str) -> bool:
+    """Tell whether `password` matches an argon2id hash (passwords and recovery codes alike)."""
     try:
         return hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -129,6 +134,12 @@ def password_problems(password: str, email: str = "") -> list[str]:
         problems.append("Do not use your email address in your password.")
     if len(set(password)) < MIN_DISTINCT_CHARACTERS:
         problems.append(f"Use at least {MIN_DISTINCT_CHARACTERS} different characters.")
+    # zxcvbn's time grows with length; the first 100 characters tell enough about a pattern.
+    if not problems and zxcvbn(password[:100], user_inputs=[email, local_part])["score"] < MIN_GUESS_SCORE:
+        problems.append(
+            "This password is easy to guess: it follows a pattern, such as keys next to each other or a"
+            " common word with numbers. Choose a longer one, such as four unrelated words."
+        )
     return problems
 
 
@@ -152,8 +163,13 @@ def normalise_email(email: str) -> str:
         raise AccountError(f"{email!r} is not a valid email address: {exc}") from None
 
 
-def create_account(email: str, *, password: str | None = None, is_admin: bool = False) -> NewAccount:
-    """Create a reviewer; generate a password when none is given. Raise AccountError when refused."""
+def create_account(
+    email: str, *, password: str | None = None, is_admin: bool = False, must_change: bool = True
+) -> NewAccount:
+    """Create a reviewer; generate a password when none is given. Raise AccountError when refused.
+
+    Someone other than the reviewer chose the password, so by default it must be changed at the first
+    sign-in; `must_change=False` is for an account whose owner already chose their own."""
     email = normalise_email(email)
     generated = password is None
     if generated:
@@ -162,7 +178,9 @@ def create_account(email: str, *, password: str | None = None, is_admin: bool = 
     if problems:
         raise AccountError("The password was refused: " + " ".join(problems))
     try:
-        reviewer_id = store.add_reviewer(get_db(), email, hasher().hash(password), is_admin=is_admin)
+        reviewer_id = store.add_reviewer(
+            get_db(), email, hasher().hash(password), is_admin=is_admin, must_change=must_change
+        )
     except store.DuplicateReviewer:
         raise AccountError(f"A reviewer with the email {email} already exists.") from None
     return NewAccount(reviewer_id, email, password if generated else None)
@@ -192,9 +210,10 @@ def set_active(reviewer: dict, active: bool, *, by: dict | None = None) -> None:
 
 
 def reset_password(reviewer: dict) -> NewAccount:
-    """Give a reviewer a new generated password and end their sessions."""
+    """Give a reviewer a new generated password (to change at their next sign-in); end their sessions."""
     password = generate_password(reviewer["email"])
-    store.set_reviewer_password(get_db(), reviewer["id"], hasher().hash(password), end_sessions=True)
+    db, password_hash = get_db(), hasher().hash(password)
+    store.set_reviewer_password(db, reviewer["id"], password_hash, end_sessions=True, must_change=True)
     return NewAccount(reviewer["id"], reviewer["email"], password)
 
 
@@ -205,38 +224,57 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _reserve_attempt(email: str, address: str) -> tuple[tuple[str, str], str, list[int] | None]:
-    """Count a password attempt in the database every worker shares: against the account from this
-    address (5 by default), the account from anywhere (a higher limit, 50), and the address whatever
-    the account (20). Someone hammering an account from elsewhere cannot lock its owner out of their
-    own address until the account-wide limit. Return the account's two counter keys, the window's
-    start, and the reserved attempt ids (None when a counter is already at its limit)."""
+def reserve_attempt(
+    email: str, address: str, device: str | None = None
+) -> tuple[tuple[str, str], str, list[int] | None]:
+    """Count an attempt (a password or a second-step code) in the database every worker shares.
+
+    From a browser that signed in to this account before (`device`, the nonce of its device cookie)
+    it counts against that device alone (5 by default), so failures from elsewhere never lock it out.
+    Any other attempt counts against the account from this address (5), the account from anywhere
+    (a higher limit, 50), and the address whatever the account (20). Return the account's two counter
+    keys, the window's start, and the reserved attempt ids (None when a counter is at its limit)."""
     config = current_app.config
     since = store.shift(store.now(), minutes=-config["SIGNIN_WINDOW_MINUTES"])
     email_key = "email:" + _digest(email.lower())
     pair_key = f"pair:{_digest(email.lower())}:{address}"
-    limits = {
-        pair_key: config["SIGNIN_MAX_ATTEMPTS"],
-        email_key: config["SIGNIN_MAX_ACCOUNT_ATTEMPTS"],
-        "address:" + address: config["SIGNIN_MAX_ADDRESS_ATTEMPTS"],
-    }
+    if device:
+        pair_key = "device:" + _digest(device)
+        limits = {pair_key: config["SIGNIN_MAX_ATTEMPTS"]}
+    else:
+        limits = {
+            pair_key: config["SIGNIN_MAX_ATTEMPTS"],
+            email_key: config["SIGNIN_MAX_ACCOUNT_ATTEMPTS"],
+            "address:" + address: config["SIGNIN_MAX_ADDRESS_ATTEMPTS"],
+        }
     return (email_key, pair_key), since, store.reserve_signin_attempt(get_db(), limits, since)
+
+
+def forget_attempts(reserved: list[int], pair_key: str) -> None:
+    """Forget a right answer's attempt and this browser's failures (the account's count stays)."""
+    store.forget_signin_attempts(get_db(), reserved, keys=(pair_key,))
 
 
 def _watch_for_hammering(row: dict | None, email: str, email_key: str, since: str) -> None:
     """Tell the admins (once per window, in the audit log and on the overview) when one account
-    draws many failed sign-ins: someone may be guessing its password."""
+    draws many failed sign-ins: someone may be guessing its password. When the account-wide limit
+    trips, mail the account holder too (once per window; no password or address in it)."""
     config = current_app.config
     db = get_db()
-    if store.count_signin_attempts(db, email_key, since) < config["SIGNIN_HAMMER_NOTICE"]:
-        return
-    if store.first_notice_since(db, "hammered:" + email_key, since):
+    count = store.count_signin_attempts(db, email_key, since)
+    hammered = count >= config["SIGNIN_HAMMER_NOTICE"]
+    if hammered and store.first_notice_since(db, "hammered:" + email_key, since):
         known = {"reviewer_id": row["id"], "reviewer_email": row["email"]} if row else {}
         store.record_audit(db, "signin_hammered", detail=_who(row, email), **known)
+    limit_reached = count >= config["SIGNIN_MAX_ACCOUNT_ATTEMPTS"]
+    if row and limit_reached and store.first_notice_since(db, "lockout-mail:" + email_key, since):
+        store.queue_lockout_alert(db, row["id"], store.now())
 
 
-def attempt_sign_in(email: str, password: str, address: str) -> str:
-    """Check the credentials and start a session; return "ok", "failed" or "throttled".
+def check_password(email: str, password: str, address: str, device: str | None = None) -> tuple[str, dict]:
+    """Check an email and password; return ("ok", the reviewer's row), ("failed", {}) or ("throttled", {}).
+
+    A right password starts no session: the second step (review/twostep.py) does, or asks for more.
 
     The attempt is counted before the password is looked at, so a throttled attempt learns nothing.
     An unknown email, a disabled account and a wrong password fail the same way, and an unknown
@@ -244,7 +282,7 @@ def attempt_sign_in(email: str, password: str, address: str) -> str:
     """
     db = get_db()
     email = email.strip()
-    (email_key, pair_key), since, reserved = _reserve_attempt(email, address)
+    (email_key, pair_key), since, reserved = reserve_attempt(email, address, device)
     row = store.find_reviewer(db, email) if email else None
     known = {"reviewer_id": row["id"], "reviewer_email": row["email"]} if row else {}
     _watch_for_hammering(row, email, email_key, since)
@@ -252,18 +290,16 @@ def attempt_sign_in(email: str, password: str, address: str) -> str:
         # Once per key and window: hammering a throttled form must not flood the append-only log.
         if store.first_notice_since(db, "audited:" + pair_key, since):
             store.record_audit(db, "signin_throttled", detail=_who(row, email), **known)
-        return "throttled"
-    verified = _verify(row["password_hash"] if row else _dummy_hash(), password)
+        return "throttled", {}
+    verified = verify_password(row["password_hash"] if row else _dummy_hash(), password)
     if not (row and verified and row["active"]):
         reason = "unknown email" if row is None else "account disabled" if verified else "wrong password"
         store.record_audit(db, "signin_failed", detail=f"{reason}; {_who(row, email)}", **known)
-        return "failed"
+        return "failed", {}
     if hasher().check_needs_rehash(row["password_hash"]):
         store.set_reviewer_password(db, row["id"], hasher().hash(password))
-    store.forget_signin_attempts(db, reserved, keys=(pair_key,))
-    _start_session(row)
-    store.record_audit(db, "signin", **known)
-    return "ok"
+    forget_attempts(reserved, pair_key)
+    return "ok", row
 
 
 def change_own_password(current: str, new: str, address: str) -> str:
@@ -276,15 +312,15 @@ def change_own_password(current: str, new: str, address: str) -> str:
     db = get_db()
     row = store.get_reviewer(db, current_user.id)
     who = {"reviewer_id": row["id"], "reviewer_email": row["email"]}
-    (_, pair_key), _, reserved = _reserve_attempt(row["email"], address)
+    (_, pair_key), _, reserved = reserve_attempt(row["email"], address)
     if reserved is None:
         return "throttled"
-    if not _verify(row["password_hash"], current):
+    if not verify_password(row["password_hash"], current):
         store.record_audit(db, "password_change_failed", detail="wrong current password", **who)
         return "wrong"
     store.forget_signin_attempts(db, reserved, keys=(pair_key,))
-    store.set_reviewer_password(db, row["id"], hasher().hash(new), end_sessions=True)
-    _start_session(row)
+    store.set_reviewer_password(db, row["id"], hasher().hash(new), end_sessions=True, must_change=False)
+    start_session(store.get_reviewer(db, row["id"]))
     store.record_audit(db, "password_change", **who)
     return "ok"
 
@@ -294,12 +330,12 @@ def _who(row: dict | None, email: str) -> str:
     return f"account {row['email']}" if row else f"typed email sha256:{_digest(email.lower())[:12]}"
 
 
-def _start_session(row: dict) -> None:
+def start_session(row: dict) -> None:
     """Replace whatever the browser's session held with a new, server-side session."""
     session.clear()
     token = secrets.token_urlsafe(32)
     store.create_reviewer_session(get_db(), _digest(token), row["id"])
-    user = Reviewer({"reviewer_id": row["id"], "email": row["email"], "is_admin": row["is_admin"]}, token)
+    user = Reviewer({**row, "reviewer_id": row["id"]}, token)
     login_user(user, remember=False, fresh=True)
 
 

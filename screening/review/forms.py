@@ -33,6 +33,14 @@ AUDIT_ACTIONS = {
     "signin_failed": "Failed sign-in",
     "signin_throttled": "Throttled sign-in",
     "signin_hammered": "Many failed sign-ins on one account",
+    "two_step_failed": "Failed second step",
+    "two_step_setup": "Set up a second step",
+    "two_step_reset": "Reset a second step",
+    "recovery_codes": "Made new recovery codes",
+    "role_change": "Changed a role",
+    "reauth": "Confirmed it is them",
+    "reauth_failed": "Failed to confirm it is them",
+    "export_bulk": "Exported over 1,000 submissions",
     "api_read": "Read through the FHIR API",
     "api_token_add": "Added an API token",
     "api_token_revoke": "Revoked an API token",
@@ -86,6 +94,36 @@ class DayField(DateField):
 class SignInForm(FlaskForm):
     email = StringField("Email address", [InputRequired("Enter your email address."), Length(max=254)])
     password = PasswordField("Password", [InputRequired("Enter your password."), Length(max=1024)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Code from your authenticator app", [InputRequired("Enter the 6-digit code."), Length(max=20)]
+    )
+
+
+class RecoveryCodeForm(FlaskForm):
+    code = StringField("Recovery code", [InputRequired("Enter one of your recovery codes."), Length(max=40)])
+
+
+class PasskeyForm(FlaskForm):
+    """What the browser's WebAuthn API answered, as JSON (filled in by static/passkeys.js)."""
+
+    credential = HiddenField()
+
+
+class ConfirmForm(FlaskForm):
+    """Re-authentication: the password, or a code from the app."""
+
+    password = PasswordField("Password", [Optional(), Length(max=1024)])
+    code = StringField("Or a code from your authenticator app", [Optional(), Length(max=20)])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and not (self.password.data or self.code.data):
+            self.password.errors = [*self.password.errors, "Enter your password or a code from your app."]
+            return False
+        return valid
 
 
 class PasswordChangeForm(FlaskForm):

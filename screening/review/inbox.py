@@ -19,7 +19,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from .. import clinictime, get_db, get_ruleset, store
-from . import bp, clinic_zone, export, pager, workflow
+from . import bp, clinic_zone, export, pager, reauth, workflow
 from .export import language_name
 from .forms import MIN_SEARCH_LENGTH, PHONE_LIKE, InboxFilterForm, choices
 
@@ -146,8 +146,15 @@ def level_label(level_id: str) -> str:
 topic_ids = export.topic_ids
 
 
+BULK_EXPORT_ROWS = 1000  # the admins' overview notes an export larger than this
+
+
 @bp.get("/export.csv")
+@reauth.fresh_sign_in_required("review.inbox")
 def export_csv():
+    if current_app.config["EXPORTS_NEED_ROLE"] and not current_user.is_exporter:
+        flash("Downloading contact details needs the exporter role. Ask a clinic admin for it.", "error")
+        return redirect(url_for("review.inbox", **request.args.to_dict()), code=303)
     form = inbox_filter_form(request.args)
     query = inbox_query(form)
     if form.errors or form.q.errors:
@@ -156,12 +163,14 @@ def export_csv():
         return redirect(url_for("review.inbox", **request.args.to_dict()), code=303)
     db = get_db()
     layout = "sheet" if request.args.get("layout") == "sheet" else "machine"
+    rows = store.inbox_count(db, query)
     store.record_audit(
         db,
-        "export",
+        "export_bulk" if rows > BULK_EXPORT_ROWS else "export",
         reviewer_id=current_user.id,
         reviewer_email=current_user.email,
-        detail=export.describe_filters(query) + (", for a spreadsheet" if layout == "sheet" else ""),
+        detail=f"{rows:,} row{'' if rows == 1 else 's'}: {export.describe_filters(query)}"
+        + (", for a spreadsheet" if layout == "sheet" else ""),
     )
     suffix = "-for-spreadsheet" if layout == "sheet" else ""
     tz = clinic_zone()

@@ -30,6 +30,7 @@ def overview():
     return render_template(
         "review/overview.html",
         hammered=_recent_hammering() if current_user.is_admin else [],
+        bulk_exports=_recent_bulk_exports() if current_user.is_admin else [],
         failed_alerts=store.failed_alerts(get_db(), store.shift(store.now(), days=-7)),
         weeks=weeks,
         level_chart=stacked_chart(weeks, [(i, label, by_level[i]) for i, label in levels]),
@@ -42,4 +43,10 @@ def overview():
 def _recent_hammering() -> list[dict]:
     """Return the "many failed sign-ins on one account" entries of the last day, for the admins."""
     query = store.AuditQuery(action="signin_hammered", since=store.shift(store.now(), days=-1))
+    return store.audit_page(get_db(), query, limit=20)
+
+
+def _recent_bulk_exports() -> list[dict]:
+    """Return the exports of over 1,000 rows in the last 7 days, for the admins."""
+    query = store.AuditQuery(action="export_bulk", since=store.shift(store.now(), days=-7))
     return store.audit_page(get_db(), query, limit=20)

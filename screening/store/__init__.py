@@ -10,6 +10,7 @@ Callers import the package (`from screening import store`) and pass the database
 - `inbox`: keyset pages, search, counts and the long reads
 - `review`: notes, status moves and the audit log
 - `reviewers`: accounts, sessions, the sign-in throttle and API tokens
+- `twostep`: second-step secrets, recovery codes, passkeys, roles and forced password changes
 - `alerts`: the outbox `screening notify` delivers from
 - `maintenance`: seeding, purge, backup and the health probe
 - `copy`: `screening db copy` from one store to another
@@ -80,6 +81,7 @@ from .reviewers import (
     count_signin_attempts,
     create_reviewer_session,
     end_reviewer_session,
+    end_reviewer_sessions,
     find_reviewer,
     first_notice_since,
     forget_signin_attempts,
@@ -108,6 +110,22 @@ from .submissions import (
     submission_by_key,
     submission_row,
     topics_text,
+)
+from .twostep import (
+    add_passkey,
+    add_recovery_codes,
+    begin_totp,
+    clear_two_step,
+    confirm_totp,
+    list_passkeys,
+    passkey_by_credential,
+    queue_lockout_alert,
+    recovery_codes_left,
+    set_reviewer_role,
+    unused_recovery_codes,
+    use_passkey,
+    use_recovery_code,
+    use_totp_counter,
 )
 
 

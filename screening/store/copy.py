@@ -19,6 +19,8 @@ KEYS = {
     "notices_sent": ("key",),
     "outbox": ("id",),
     "api_tokens": ("id",),
+    "recovery_codes": ("id",),
+    "passkeys": ("id",),
 }
 TABLES = tuple(KEYS)
 TEXT_KEYED = {"submission_topics", "drafts", "reviewer_sessions", "notices_sent"}  # no id sequence

@@ -13,14 +13,16 @@ class DuplicateToken(Exception):
     """A token with this name exists (revoked or not)."""
 
 
-def add_reviewer(db, email: str, password_hash: str, *, is_admin: bool = False) -> int:
+def add_reviewer(
+    db, email: str, password_hash: str, *, is_admin: bool = False, must_change: bool = False
+) -> int:
     """Create a reviewer account and return its id; raise DuplicateReviewer when the email is taken."""
     at = clock()
     try:
         return db.insert(
-            "INSERT INTO reviewers (email, password_hash, is_admin, active, created, updated) "
-            "VALUES (?, ?, ?, 1, ?, ?)",
-            [email, password_hash, int(is_admin), at, at],
+            "INSERT INTO reviewers (email, password_hash, is_admin, active, created, updated, "
+            "must_change_password) VALUES (?, ?, ?, 1, ?, ?, ?)",
+            [email, password_hash, int(is_admin), at, at, int(must_change)],
         )
     except db.IntegrityError:
         raise DuplicateReviewer(email) from None
@@ -60,13 +62,17 @@ def set_reviewer_active(db, reviewer_id: int, active: bool) -> None:
             )
 
 
-def set_reviewer_password(db, reviewer_id: int, password_hash: str, *, end_sessions: bool = False) -> None:
-    """Store a new password hash; a reset also ends the reviewer's sessions."""
+def set_reviewer_password(
+    db, reviewer_id: int, password_hash: str, *, end_sessions: bool = False, must_change: bool | None = None
+) -> None:
+    """Store a new password hash; a reset also ends the reviewer's sessions. `must_change` says whether
+    the reviewer must replace it at their next sign-in (None: as it was)."""
     at = clock()
     with db.transaction():
         db.execute(
-            "UPDATE reviewers SET password_hash = ?, updated = ? WHERE id = ?",
-            [password_hash, at, reviewer_id],
+            "UPDATE reviewers SET password_hash = ?, updated = ?, "
+            "must_change_password = coalesce(?, must_change_password) WHERE id = ?",
+            [password_hash, at, None if must_change is None else int(must_change), reviewer_id],
         )
         if end_sessions:
             db.execute(
@@ -99,7 +105,8 @@ def get_reviewer_session(db, token_hash: str) -> dict | None:
     """Return a session with its reviewer's email, role and state."""
     return db.one(
         "SELECT rs.id, rs.reviewer_id, rs.created, rs.last_seen, rs.ended, "
-        "r.email, r.is_admin, r.active FROM reviewer_sessions rs JOIN reviewers r ON r.id = rs.reviewer_id "
+        "r.email, r.is_admin, r.is_exporter, r.must_change_password, r.active "
+        "FROM reviewer_sessions rs JOIN reviewers r ON r.id = rs.reviewer_id "
         "WHERE rs.id = ?",
         [token_hash],
     )
@@ -108,6 +115,14 @@ def get_reviewer_session(db, token_hash: str) -> dict | None:
 def touch_reviewer_session(db, token_hash: str, at: str) -> None:
     """Move a session's last-seen time forward (the idle timeout counts from it)."""
     db.write("UPDATE reviewer_sessions SET last_seen = ? WHERE id = ? AND ended IS NULL", [at, token_hash])
+
+
+def end_reviewer_sessions(db, reviewer_id: int) -> None:
+    """End every live session of a reviewer."""
+    db.write(
+        "UPDATE reviewer_sessions SET ended = ? WHERE reviewer_id = ? AND ended IS NULL",
+        [clock(), reviewer_id],
+    )
 
 
 def end_reviewer_session(db, token_hash: str) -> None:

@@ -337,3 +337,47 @@ def m009_draft_summary(db: sqlite_utils.Database) -> None:
     """The summary a patient was shown is kept with the draft, so the send stores that very page."""
     db.execute("ALTER TABLE drafts ADD COLUMN summary_key TEXT NOT NULL DEFAULT ''")
     db.execute("ALTER TABLE drafts ADD COLUMN summary_html TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m025_two_step(db: sqlite_utils.Database) -> None:
+    """A second step at sign-in (an authenticator app's secret, passkeys, hashed recovery codes), a
+    password someone else chose that must be changed, and the exporter role."""
+    for column in (
+        "totp_secret TEXT",
+        "totp_pending TEXT",
+        "totp_last_counter INTEGER NOT NULL DEFAULT 0",
+        "two_step_due INTEGER NOT NULL DEFAULT 0",
+        "must_change_password INTEGER NOT NULL DEFAULT 0",
+        "is_exporter INTEGER NOT NULL DEFAULT 0",
+    ):
+        db.execute(f"ALTER TABLE reviewers ADD COLUMN {column}")
+    db.execute(
+        "CREATE TABLE recovery_codes (id INTEGER PRIMARY KEY, "
+        "reviewer_id INTEGER NOT NULL REFERENCES reviewers(id) ON DELETE CASCADE, "
+        "code_hash TEXT NOT NULL, used TEXT)"
+    )
+    db.execute("CREATE INDEX recovery_codes_reviewer ON recovery_codes (reviewer_id)")
+    db.execute(
+        "CREATE TABLE passkeys (id INTEGER PRIMARY KEY, "
+        "reviewer_id INTEGER NOT NULL REFERENCES reviewers(id) ON DELETE CASCADE, "
+        "credential_id TEXT NOT NULL UNIQUE, public_key TEXT NOT NULL, sign_count INTEGER NOT NULL DEFAULT 0, "
+        "name TEXT NOT NULL, created TEXT NOT NULL, last_used TEXT)"
+    )
+    db.execute("CREATE INDEX passkeys_reviewer ON passkeys (reviewer_id)")
+
+
+@migrations()
+def m026_lockout_alerts(db: sqlite_utils.Database) -> None:
+    """The outbox also carries the mail that tells an account holder their account's sign-in limit
+    tripped (kind 'lockout'); SQLite changes a CHECK only by copying the table."""
+    schema = db.execute("SELECT sql FROM sqlite_master WHERE name = 'outbox'").fetchone()[0]
+    db.execute(
+        schema.replace("CREATE TABLE outbox", "CREATE TABLE outbox_new", 1).replace(
+            "'urgent', 'digest'", "'urgent', 'digest', 'lockout'"
+        )
+    )
+    db.execute("INSERT INTO outbox_new SELECT * FROM outbox")
+    db.execute("DROP TABLE outbox")
+    db.execute("ALTER TABLE outbox_new RENAME TO outbox")
+    db.execute("CREATE INDEX outbox_due ON outbox (due) WHERE sent IS NULL AND failed IS NULL")

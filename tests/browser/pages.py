@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from conftest import DEFAULT_ANSWERS
 from playwright.sync_api import expect
@@ -10,6 +11,8 @@ from playwright.sync_api import expect
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 REVIEWER = ("reviewer@clinic.example", "correct horse battery staple 42")
+NEWCOMER = "newcomer@clinic.example"
+FIRST_PASSWORD = "given-by-an-admin-4471-k"  # what `reviewer add --password-stdin` was given
 SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
 
 
@@ -115,3 +118,47 @@ def send_form(page, name: str, *, email: str = "", phone: str = "") -> str:
         said = errors.inner_text() if errors.count() else page.locator("main").inner_text()[:300]
         raise AssertionError(f"sending ended on {page.url}, not the confirmation: {said}")
     return page.locator(".reference").inner_text()
+
+
+class Passkey:
+    """A reviewer's passkey, made once by a real ceremony in Chromium's virtual authenticator (DevTools'
+    WebAuthn domain) and then lent to each test's page: its private key and signature counter move
+    from one virtual authenticator to the next, as a security key moves between computers."""
+
+    OPTIONS: ClassVar[dict] = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }
+
+    def __init__(self):
+        self.credential: dict | None = None
+
+    def authenticator(self, page) -> tuple:
+        """Give the page a virtual authenticator (holding this passkey once it exists)."""
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("WebAuthn.enable", {"enableUI": False})
+        found = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": self.OPTIONS})["authenticatorId"]
+        if self.credential:
+            cdp.send("WebAuthn.addCredential", {"authenticatorId": found, "credential": self.credential})
+        return cdp, found
+
+    def take_back(self, authenticator: tuple) -> None:
+        """Keep the passkey as the authenticator now holds it (its counter moved on with each use)."""
+        cdp, found = authenticator
+        (self.credential,) = cdp.send("WebAuthn.getCredentials", {"authenticatorId": found})["credentials"]
+
+
+def sign_in(page, passkey: Passkey, email: str = REVIEWER[0], password: str = REVIEWER[1]) -> None:
+    """On the sign-in page, sign in with the password and then the passkey, as the reviewers do."""
+    authenticator = passkey.authenticator(page)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    press(page, "Sign in")
+    assert page.url.split("?")[0].endswith("/review/two-step"), page.url
+    press(page, "Use my passkey")
+    passkey.take_back(authenticator)
+    assert "/review/two-step" not in page.url, page.locator("main").inner_text()[:300]

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from screening.rules import load_ruleset
 
-from .pages import DEFAULTS, REVIEWER, ROOT, answer_all, fill_step, follow, press, send_form, shoot
+from .pages import DEFAULTS, ROOT, answer_all, fill_step, follow, press, send_form, shoot, sign_in
 
 RULESET = load_ruleset(ROOT / "rules")
 EXAMPLES = [
@@ -217,7 +217,7 @@ def test_the_whole_questionnaire_by_keyboard_alone(page, server):
     assert page.url.endswith("/check")
 
 
-def test_a_reviewer_works_a_submission_through(browser, server):
+def test_a_reviewer_works_a_submission_through(browser, server, passkey):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     page = context.new_page()
     try:
@@ -228,9 +228,7 @@ def test_a_reviewer_works_a_submission_through(browser, server):
 
         page.goto(server + "/review/")
         assert "/review/sign-in" in page.url
-        page.get_by_label("Email").fill(REVIEWER[0])
-        page.get_by_label("Password").fill(REVIEWER[1])
-        press(page, "Sign in")
+        sign_in(page, passkey)
         follow(page, page.get_by_role("link", name="All submissions"))
         page.locator("input[name=q]").fill(reference)
         press(page, "Apply filters")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from playwright.sync_api import expect
 
-from .pages import DEFAULTS, REVIEWER, answer_all, follow, press, send_form, shoot
+from .pages import DEFAULTS, answer_all, follow, press, send_form, shoot, sign_in
 
 
 def send_as_patient(page, server, name: str, answers: dict) -> str:
@@ -19,7 +19,7 @@ def send_as_patient(page, server, name: str, answers: dict) -> str:
     return send_form(page, name, phone="555 010 0142")
 
 
-def test_the_nurses_monday(browser, server):
+def test_the_nurses_monday(browser, server, passkey):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     page = context.new_page()
     try:
@@ -27,9 +27,7 @@ def test_the_nurses_monday(browser, server):
         urgent = send_as_patient(page, server, "Una Urgent", {"warning_signs": ["fever"]})
 
         page.goto(server + "/review/")
-        page.get_by_label("Email").fill(REVIEWER[0])
-        page.get_by_label("Password").fill(REVIEWER[1])
-        press(page, "Sign in")
+        sign_in(page, passkey)
         attention = page.get_by_role("link", name="Needs attention")
         expect(attention).to_have_attribute("aria-current", "page")
         listed = page.locator("table.inbox th[scope=row] a").all_inner_texts()
