@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_login import LoginManager, UserMixin, current_user, logout_user
 
 from . import faults, get_db, store
 
@@ -49,6 +49,7 @@ class Reviewer(UserMixin):
         self.id = row["reviewer_id"]
         self.email = row["email"]
         self.is_admin = bool(row["is_admin"])
+        self.method = row.get("method") or "password"  # how this session began (review/sessions.py)
         self.token = token
 
     def get_id(self) -> str:
@@ -254,15 +255,22 @@ def attempt_sign_in(email: str, password: str, address: str) -> str:
             store.record_audit(db, "signin_throttled", detail=_who(row, email), **known)
         return "throttled"
     verified = _verify(row["password_hash"] if row else _dummy_hash(), password)
-    if not (row and verified and row["active"]):
-        reason = "unknown email" if row is None else "account disabled" if verified else "wrong password"
+    if not (row and verified and row["active"] and row["password_signin"]):
+        reason = (
+            "unknown email"
+            if row is None
+            else "wrong password"
+            if not verified
+            else "account disabled"
+            if not row["active"]
+            else "password sign-in not allowed for this account"
+        )
         store.record_audit(db, "signin_failed", detail=f"{reason}; {_who(row, email)}", **known)
         return "failed"
     if hasher().check_needs_rehash(row["password_hash"]):
         store.set_reviewer_password(db, row["id"], hasher().hash(password))
     store.forget_signin_attempts(db, reserved, keys=(pair_key,))
     _start_session(row)
-    store.record_audit(db, "signin", **known)
     return "ok"
 
 
@@ -294,13 +302,11 @@ def _who(row: dict | None, email: str) -> str:
     return f"account {row['email']}" if row else f"typed email sha256:{_digest(email.lower())[:12]}"
 
 
-def _start_session(row: dict) -> None:
+def _start_session(row: dict, method: str = "password") -> None:
     """Replace whatever the browser's session held with a new, server-side session."""
-    session.clear()
-    token = secrets.token_urlsafe(32)
-    store.create_reviewer_session(get_db(), _digest(token), row["id"])
-    user = Reviewer({"reviewer_id": row["id"], "email": row["email"], "is_admin": row["is_admin"]}, token)
-    login_user(user, remember=False, fresh=True)
+    from .review.sessions import start_session  # the review package imports this module first
+
+    start_session(row, method)
 
 
 def sign_out() -> None:

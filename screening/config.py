@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -56,10 +57,6 @@ def _whole(low: int, high: int, default: int) -> Callable[[str, str], int]:
         return value
 
     return parse
-
-
-def _env(raw: str, env: str) -> str:
-    return env
 
 
 def _secret(raw: str, env: str) -> str:
@@ -151,12 +148,17 @@ def _text_or(default: str) -> Callable[[str, str], str]:
     return lambda raw, env: raw.strip() or default
 
 
+def _signin(name: str) -> Callable[[str, str], object]:
+    """Check a single sign-on setting with review/oidc.py's parser (imported when settings are read)."""
+    return lambda raw, env: import_module(".review.oidc", __package__).SETTING_PARSERS[name](raw, env)
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SCREENING_ENV",
         "SCREENING_ENV",
         "production",
-        _env,
+        lambda raw, env: env,
         "production (secret key needed, cookies over HTTPS only) or development",
     ),
     Setting(
@@ -296,6 +298,17 @@ SETTINGS: tuple[Setting, ...] = (
         8,
         _whole(0, 23, 8),
         "the clinic-local hour of the daily digest",
+    ),
+    *(
+        Setting("SCREENING_" + key, key, default, parse, help, secret=key.endswith("SECRET"))
+        for key, default, parse, help in (
+            ("OIDC_ISSUER", "", _signin("issuer"), "single sign-on: the provider's https:// issuer URL"),
+            ("OIDC_CLIENT_ID", "", _text_or(""), "single sign-on: the client id the provider gave"),
+            ("OIDC_CLIENT_SECRET", "", _text_or(""), "single sign-on: the client secret it gave"),
+            ("OIDC_NAME", "your hospital account", _text_or("your hospital account"), "Sign in with NAME"),
+            ("OIDC_CREATE_REVIEWERS", 0, _whole(0, 1, 0), "1: make accounts for verified strangers"),
+            ("PROXY_HOPS", 0, _whole(0, 5, 0), "reverse proxies in front to trust for the client's address"),
+        )
     ),
 )
 

@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
-from . import faults, get_db, store
+from . import faults, get_db, store, web
 from .forms import SendForm, form_answers, read_posted, step_form_class
 from .language import current_language, patient_ruleset
 
@@ -32,7 +32,7 @@ DRAFT_COOKIE = "draft"
 
 
 def _draft(*, with_summary: bool = False) -> dict | None:
-    draft = store.get_draft(get_db(), request.cookies.get(DRAFT_COOKIE), with_summary=with_summary)
+    draft = store.get_draft(get_db(), web.cookie(DRAFT_COOKIE), with_summary=with_summary)
     if draft is not None:
         g.draft_language = draft["progress"].get("language")  # the language chosen with these answers
     return draft
@@ -40,7 +40,7 @@ def _draft(*, with_summary: bool = False) -> dict | None:
 
 def _set_draft_cookie(response, token: str):
     response.set_cookie(
-        DRAFT_COOKIE,
+        web.cookie_name(DRAFT_COOKIE),
         token,
         max_age=current_app.config["DRAFT_TTL_HOURS"] * 3600,
         httponly=True,
@@ -51,7 +51,8 @@ def _set_draft_cookie(response, token: str):
 
 
 def _forget_draft(response):
-    response.delete_cookie(DRAFT_COOKIE, samesite="Lax", secure=current_app.config["DRAFT_COOKIE_SECURE"])
+    secure = current_app.config["DRAFT_COOKIE_SECURE"]
+    response.delete_cookie(web.cookie_name(DRAFT_COOKIE), samesite="Lax", secure=secure)
     return response
 
 
@@ -121,7 +122,7 @@ def start():
 @bp.post("/start")
 def begin():
     db = get_db()
-    old = request.cookies.get(DRAFT_COOKIE)
+    old = web.cookie(DRAFT_COOKIE)
     if old:
         store.delete_draft(db, old)
     token = store.create_draft(db, current_app.config["DRAFT_TTL_HOURS"], {"language": current_language()})

@@ -19,7 +19,7 @@ from flask import (
     url_for,
 )
 
-from . import faults, get_db, get_ruleset, store
+from . import faults, get_db, get_ruleset, store, web
 from .forms import SendForm
 from .language import current_language, patient_ruleset
 from .patient import DRAFT_COOKIE, _draft, _emergency, _expired, _forget_draft, _outcome_or_redirect, bp
@@ -205,7 +205,7 @@ def sent_summary():
 
 @bp.post("/finish")
 def finish():
-    token = request.cookies.get(DRAFT_COOKIE)
+    token = web.cookie(DRAFT_COOKIE)
     if token:
         store.delete_draft(get_db(), token)
     return _forget_draft(redirect(url_for("patient.finished")))

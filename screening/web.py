@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from . import config, faults
+from . import config, faults, store
 from .db import close_db, close_db_connections
 
 CSP = (
@@ -23,6 +23,16 @@ def init_app(app: Flask) -> None:
     _quiet_query_strings()
 
 
+def cookie_name(name: str) -> str:
+    """Return a cookie's name: with the `__Host-` prefix in production (Secure, this host only, path /)."""
+    return current_app.config["COOKIE_PREFIX"] + name
+
+
+def cookie(name: str) -> str | None:
+    """Return the value of the request's cookie `name` (under its production name), or None."""
+    return request.cookies.get(cookie_name(name))
+
+
 def _register_hooks(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict:
@@ -34,6 +44,15 @@ def _register_hooks(app: Flask) -> None:
             "reply_days": app.config["REPLY_DAYS"],
             "ruleset": app.extensions["ruleset"],
         }
+
+    @app.before_request
+    def _remember_client_address():
+        # Every audit entry written while serving this request keeps the client's address.
+        store.client_address.set(request.remote_addr or "")
+
+    @app.teardown_request
+    def _forget_client_address(exc):
+        store.client_address.set("")
 
     @app.after_request
     def _security_headers(response):

@@ -77,5 +77,5 @@ def _review_globals() -> dict:
 
 
 # The pages register their routes on `bp` when imported.
-from . import account, admin, audit, inbox, overview, submission  # noqa: E402, F401
+from . import account, account_sessions, admin, audit, inbox, oidc, overview, submission  # noqa: E402, F401
 from .inbox import levels_by_rank, topic_ids  # noqa: E402, F401

@@ -13,7 +13,7 @@ from flask import (
 from flask_login import current_user
 
 from .. import auth, get_db, store
-from . import bp
+from . import bp, oidc
 from .forms import AlertsForm, PasswordChangeForm, SignInForm
 
 
@@ -30,7 +30,8 @@ def sign_in():
         if outcome == "ok":
             return redirect(auth.safe_next(request.args.get("next")))
         failed = True
-    return render_template("review/sign_in.html", form=form, failed=failed)
+    sso = {"name": oidc.provider_name(), "next": request.args.get("next")} if oidc.enabled() else None
+    return render_template("review/sign_in.html", form=form, failed=failed, sso=sso)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -66,6 +67,9 @@ def alerts():
 
 @bp.post("/sign-out")
 def sign_out():
+    single_sign_on = current_user.is_authenticated and current_user.method == "single sign-on"
     auth.sign_out()
     flash("You have signed out.")
+    if single_sign_on and oidc.enabled():
+        return redirect(url_for("review.oidc_signed_out"), code=303)
     return redirect(url_for("review.sign_in"))

@@ -45,6 +45,8 @@ AUDIT_ACTIONS = {
     "purge": "Purged old data",
     "backup": "Backed up the database",
     "seed": "Added demo data",
+    "sessions_end": "Ended sessions",
+    "password_signin": "Changed who may sign in with a password",
 }
 
 

@@ -338,3 +338,24 @@ def m009_draft_summary(db: sqlite_utils.Database) -> None:
     """The summary a patient was shown is kept with the draft, so the send stores that very page."""
     db.execute("ALTER TABLE drafts ADD COLUMN summary_key TEXT NOT NULL DEFAULT ''")
     db.execute("ALTER TABLE drafts ADD COLUMN summary_html TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m020_session_details(db: sqlite_utils.Database) -> None:
+    """Each session says how it began, from which address and browser, so its owner can see it."""
+    db.execute("ALTER TABLE reviewer_sessions ADD COLUMN method TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE reviewer_sessions ADD COLUMN address TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE reviewer_sessions ADD COLUMN browser TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX reviewer_sessions_live ON reviewer_sessions (reviewer_id, ended)")
+
+
+@migrations()
+def m021_audit_address(db: sqlite_utils.Database) -> None:
+    """Every audit entry keeps the client's address (empty for the command line)."""
+    db.execute("ALTER TABLE audit ADD COLUMN address TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m022_password_signin(db: sqlite_utils.Database) -> None:
+    """Admins choose per account whether password sign-in stays allowed beside single sign-on."""
+    db.execute("ALTER TABLE reviewers ADD COLUMN password_signin INTEGER NOT NULL DEFAULT 1")
