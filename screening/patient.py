@@ -381,13 +381,13 @@ def _step_unavailable():
 @bp.app_errorhandler(CSRFError)
 def csrf_error(exc: CSRFError):
     """Never show a bare error page for an old form: show it again with the answers kept."""
-    if request.endpoint == "patient.step":
+    if request.endpoint == "patient.step" and request.view_args.get("step_id") in {s.id for s in _steps()}:
         draft = _draft()
         if draft is None:
             return _expired()
         return _step_again(draft["answers"], stale=True), 400
     if request.endpoint == "patient.send":
-        form = SendForm()
+        form = SendForm(formdata=request.form)  # never the body as JSON: it may not even parse
         form.consent.data = False
         return render_template("patient/send.html", form=form, stale=True), 400
     if request.blueprint == "patient":

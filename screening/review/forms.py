@@ -21,7 +21,7 @@ from wtforms.fields import DateField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from .. import auth, workflow
-from ..forms import has_control_characters
+from ..forms import has_control_characters, has_hidden_characters
 
 AUDIT_ACTIONS = {
     "view": "Viewed a submission",
@@ -159,6 +159,13 @@ class NoteForm(FlaskForm):
         valid = super().validate(extra_validators)
         if valid and self.body.data and has_control_characters(self.body.data, lines=True):
             self.body.errors = [*self.body.errors, "A note cannot hold control characters (such as NUL)."]
+            return False
+        if valid and self.body.data and has_hidden_characters(self.body.data):
+            self.body.errors = [
+                *self.body.errors,
+                "A note cannot hold invisible formatting characters (such as a right-to-left override), "
+                "private-use or unassigned characters. Type the note again without them.",
+            ]
             return False
         if valid and not self.body.data and not self.to_status.data:
             self.body.errors = [*self.body.errors, "Write the note first, or choose a new status."]
