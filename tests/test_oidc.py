@@ -256,7 +256,7 @@ def test_an_admin_chooses_who_keeps_password_sign_in(sso_app):
     password_user = ReviewerActions(sso_app.test_client())
     assert password_user.sign_in().status_code == 302
     off = admin.post(
-        f"/review/admin/reviewers/{reviewer_id}/password-signin/off", page="/review/admin/reviewers"
+        f"/review/admin/reviewers/{reviewer_id}/password-sign-in/refuse", page="/review/admin/reviewers"
     )
     assert off.status_code == 303
     assert f"{REVIEWER_EMAIL} can now sign in only by single sign-on." in text_of(
@@ -273,7 +273,7 @@ def test_an_admin_chooses_who_keeps_password_sign_in(sso_app):
         f"reviewer {REVIEWER_EMAIL}: password sign-in refused"
     ]
     on = admin.post(
-        f"/review/admin/reviewers/{reviewer_id}/password-signin/on", page="/review/admin/reviewers"
+        f"/review/admin/reviewers/{reviewer_id}/password-sign-in/allow", page="/review/admin/reviewers"
     )
     assert on.status_code == 303
     assert ReviewerActions(sso_app.test_client()).sign_in().status_code == 302
@@ -284,7 +284,7 @@ def test_an_admin_cannot_turn_off_their_own_password_sign_in(sso_app):
     admin.sign_in(ADMIN_EMAIL)
     with sso_app.app_context():
         admin_id = store.find_reviewer(get_db(), ADMIN_EMAIL)["id"]
-    admin.post(f"/review/admin/reviewers/{admin_id}/password-signin/off", page="/review/admin/reviewers")
+    admin.post(f"/review/admin/reviewers/{admin_id}/password-sign-in/refuse", page="/review/admin/reviewers")
     assert "You cannot turn off password sign-in for your own account. Ask another admin." in text_of(
         admin.client.get("/review/admin/reviewers")
     )

@@ -58,14 +58,24 @@ def end_reviewer_sessions(reviewer_id: int):
     return redirect(url_for("review.reviewers"), code=303)
 
 
-@bp.post("/admin/reviewers/<int(max=9223372036854775807):reviewer_id>/password-signin/<any(on, off):choice>")
+@bp.post("/admin/reviewers/<int(max=9223372036854775807):reviewer_id>/password-sign-in/allow")
 @admin_only
-def password_signin(reviewer_id: int, choice: str):
-    """Allow or refuse password sign-in for an account; refusing it ends its password sessions too."""
+def allow_password_signin(reviewer_id: int):
+    """Let an account sign in with its password again."""
+    return _password_signin(reviewer_id, allowed=True)
+
+
+@bp.post("/admin/reviewers/<int(max=9223372036854775807):reviewer_id>/password-sign-in/refuse")
+@admin_only
+def refuse_password_signin(reviewer_id: int):
+    """Let an account sign in by single sign-on only; its sessions end, so a password one cannot linger."""
+    return _password_signin(reviewer_id, allowed=False)
+
+
+def _password_signin(reviewer_id: int, *, allowed: bool):
     if not ActionForm().validate_on_submit():
         abort(400)
     row = _target(reviewer_id)
-    allowed = choice == "on"
     if not allowed and row["id"] == current_user.id:
         flash("You cannot turn off password sign-in for your own account. Ask another admin.", "error")
         return redirect(url_for("review.reviewers"), code=303)
