@@ -55,16 +55,17 @@ class Provider:
             self.process.wait()
 
 
-def start() -> Provider:
-    """Start the provider on a free port of 127.0.0.1 and wait until it answers discovery."""
+def start(base_url: str = BASE_URL) -> Provider:
+    """Start the provider on a free port of 127.0.0.1, with its one client registered for the app at
+    `base_url`, and wait until it answers discovery."""
     port = free_port()
     env = {
         **os.environ,
         "PORT": str(port),
         "CLIENT_ID": CLIENT_ID,
         "CLIENT_SECRET": CLIENT_SECRET,
-        "REDIRECT_URI": CALLBACK,
-        "POST_LOGOUT_URI": AFTER_LOGOUT,
+        "REDIRECT_URI": base_url + "/review/oidc/callback",
+        "POST_LOGOUT_URI": base_url + "/review/sign-in",
         "UNVERIFIED_EMAILS": UNVERIFIED_EMAIL,
     }
     process = subprocess.Popen(

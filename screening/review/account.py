@@ -30,8 +30,11 @@ def sign_in():
         if outcome == "ok":
             return redirect(auth.safe_next(request.args.get("next")))
         failed = True
-    sso = {"name": oidc.provider_name(), "next": request.args.get("next")} if oidc.enabled() else None
-    return render_template("review/sign_in.html", form=form, failed=failed, sso=sso)
+    if not oidc.enabled():
+        return render_template("review/sign_in.html", form=form, failed=failed, sso=None)
+    sso = {"name": oidc.provider_name(), "next": request.args.get("next")}
+    page = render_template("review/sign_in.html", form=form, failed=failed, sso=sso)
+    return page, 200, {"Content-Security-Policy": oidc.sign_in_page_csp()}
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

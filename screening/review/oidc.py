@@ -17,7 +17,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app, redirect, render_template, request, session, url_for
 from joserfc.errors import JoseError
 
-from .. import auth, get_db, store
+from .. import auth, get_db, store, web
 from . import PUBLIC_ENDPOINTS, bp
 from .sessions import start_session
 
@@ -189,6 +189,13 @@ def _refuse(reason: str, *, status: int = 403, email: str = "", row: dict | None
         "review/oidc_refused.html", reason=reason, heading=heading, email=email, name=provider_name()
     )
     return page, status
+
+
+def sign_in_page_csp() -> str:
+    """Return the sign-in page's CSP: the "Sign in with" form's redirect may go to the provider (browsers
+    apply form-action to where a form's answer redirects, not only to where it posts)."""
+    parts = urlsplit(current_app.config["OIDC_ISSUER"])
+    return web.CSP.replace("form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}")
 
 
 def provider_name() -> str:
