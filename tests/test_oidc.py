@@ -329,3 +329,13 @@ def test_an_issuer_without_its_client_secret_refuses_to_start(monkeypatch, tmp_p
     monkeypatch.setenv("SCREENING_OIDC_CLIENT_ID", "client")
     with pytest.raises(StartupError, match=r"^SCREENING_OIDC_CLIENT_SECRET: not set\. "):
         create_app(default_env="development")
+
+
+def test_a_forged_callback_sent_to_a_signed_in_reviewer_neither_signs_them_out_nor_in_as_another(sso_app):
+    victim = SingleSignOn(sso_app)
+    assert victim.sign_in(REVIEWER_EMAIL).status_code == 303
+    attacker = SingleSignOn(sso_app)
+    forged = attacker.callback_for(ADMIN_EMAIL)
+    assert victim.finish(forged).status_code == 403
+    assert victim.signed_in()
+    assert "Audit" not in text_of(victim.client.get("/review/"))  # still the reviewer, not the admin

@@ -70,6 +70,7 @@ def test_the_signed_in_header_has_the_reviewer_nav(admin, reviewer):
         "Overview",
         "Audit",
         "Reviewers",
+        "Your account",
         "Your password",
         "Your alerts",
     ]
@@ -77,4 +78,10 @@ def test_the_signed_in_header_has_the_reviewer_nav(admin, reviewer):
     assert soup.find("form", action="/review/sign-out").find("button").get_text() == "Sign out"
     plain = BeautifulSoup(reviewer.client.get("/review/").get_data(as_text=True), "html.parser")
     links = plain.find("nav", attrs={"aria-label": "Reviewer pages"}).find_all("a")
-    assert [a.get_text() for a in links] == ["Inbox", "Overview", "Your password", "Your alerts"]
+    assert [a.get_text() for a in links] == [
+        "Inbox",
+        "Overview",
+        "Your account",
+        "Your password",
+        "Your alerts",
+    ]

@@ -178,8 +178,11 @@ def _create_reviewer(email: str) -> dict | None:
 
 
 def _refuse(reason: str, *, status: int = 403, email: str = "", row: dict | None = None, detail: str = ""):
-    """Show why the sign-in was refused, with no session, and write it to the audit log."""
-    session.clear()
+    """Show why the sign-in was refused, with no session, and write it to the audit log.
+
+    Only this flow's leftovers go: a forged callback sent to someone already signed in must not sign
+    them out (Authlib has already dropped the state it checked)."""
+    session.pop("oidc_next", None)
     heading, logged = REFUSALS[reason]
     who = {"reviewer_id": row["id"], "reviewer_email": row["email"]} if row else {}
     typed = f"; email {email}" if email and not row else ""
