@@ -148,9 +148,9 @@ def _text_or(default: str) -> Callable[[str, str], str]:
     return lambda raw, env: raw.strip() or default
 
 
-def _signin(name: str) -> Callable[[str, str], object]:
-    """Check a single sign-on setting with review/oidc.py's parser (imported when settings are read)."""
-    return lambda raw, env: import_module(".review.oidc", __package__).SETTING_PARSERS[name](raw, env)
+def _issuer(raw: str, env: str) -> str:
+    """Check the single sign-on issuer with review/oidc.py's rule (imported only when one is set)."""
+    return import_module(".review.oidc", __package__).parse_issuer(raw, env) if raw.strip() else ""
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -302,7 +302,7 @@ SETTINGS: tuple[Setting, ...] = (
     *(
         Setting("SCREENING_" + key, key, default, parse, help, secret=key.endswith("SECRET"))
         for key, default, parse, help in (
-            ("OIDC_ISSUER", "", _signin("issuer"), "single sign-on: the provider's https:// issuer URL"),
+            ("OIDC_ISSUER", "", _issuer, "single sign-on: the provider's https:// issuer URL"),
             ("OIDC_CLIENT_ID", "", _text_or(""), "single sign-on: the client id the provider gave"),
             ("OIDC_CLIENT_SECRET", "", _text_or(""), "single sign-on: the client secret it gave"),
             ("OIDC_NAME", "your hospital account", _text_or("your hospital account"), "Sign in with NAME"),

@@ -49,9 +49,6 @@ def parse_issuer(raw: str, env: str = "production") -> str:
     return issuer
 
 
-SETTING_PARSERS = {"issuer": parse_issuer}
-
-
 def check_settings(config: dict) -> None:
     """Refuse an issuer without its client id and secret (or a bad issuer given by test settings)."""
     issuer = config.get("OIDC_ISSUER", "")
