@@ -175,3 +175,28 @@ def test_development_cookies_keep_their_plain_names(client, ruleset):
 
     Patient(client, ruleset).start()
     assert {cookie.key for cookie in client._cookies.values()} >= {"screening_session", "draft"}
+
+
+@pytest.mark.parametrize(
+    ("method", "detail"),
+    [
+        ("password", "by password"),
+        ("code", "by password and code"),
+        ("passkey", "by passkey"),
+        ("recovery code", "by password and recovery code"),
+        ("single sign-on", "by single sign-on"),
+    ],
+)
+def test_every_way_in_is_named_in_the_audit_log_and_on_the_session(app, accounts, method, detail):
+    with app.test_request_context(headers={"User-Agent": FIREFOX}, environ_base={"REMOTE_ADDR": "192.0.2.5"}):
+        app.preprocess_request()  # as a request would: the client's address for the audit log
+        sessions.start_session(store.get_reviewer(get_db(), accounts["reviewer"]), method)
+        (row,) = sessions.live_sessions(accounts["reviewer"])
+        entry = store.audit_page(get_db(), store.AuditQuery(action="signin"))[0]
+    assert (row["method"], row["browser"], row["address"], row["current"]) == (
+        detail.removeprefix("by "),
+        "Firefox on Windows",
+        "192.0.2.5",
+        True,
+    )
+    assert (entry["detail"], entry["address"]) == (detail, "192.0.2.5")

@@ -59,9 +59,12 @@ def browser_name(user_agent: str) -> str:
 def start_session(reviewer: dict, method: str) -> None:
     """Sign a reviewer in: a fresh Flask session, a new server-side session row, and the audit entry.
 
-    `reviewer` is the account's row (`id`, `email`, `is_admin`); `method` is a key of METHODS. Every way
-    of signing in ends here, so each session and each sign-in entry says which way it was made.
+    `reviewer` is the account's row (`id`, `email`, `is_admin`) or a signed-in `auth.Reviewer`; `method`
+    is a key of METHODS. Every way of signing in ends here, so each session and each sign-in entry says
+    which way it was made.
     """
+    if not isinstance(reviewer, dict):
+        reviewer = {"id": reviewer.id, "email": reviewer.email, "is_admin": reviewer.is_admin}
     if method not in METHODS:
         raise ValueError(f"unknown sign-in method {method!r}; expected one of {', '.join(METHODS)}")
     session.clear()
