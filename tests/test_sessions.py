@@ -200,3 +200,16 @@ def test_every_way_in_is_named_in_the_audit_log_and_on_the_session(app, accounts
         True,
     )
     assert (entry["detail"], entry["address"]) == (detail, "192.0.2.5")
+
+
+def test_admin_grants_from_the_command_line_say_so(app, runner):
+    from screening.cli import cli
+
+    runner.invoke(cli, ["reviewer", "add", "boss@clinic.example", "--admin"])
+    runner.invoke(cli, ["reviewer", "add", "staff@clinic.example"])
+    with app.app_context():
+        rows = [(row["detail"], row["address"]) for row in store.audit_page(get_db(), store.AuditQuery())]
+    assert rows == [
+        ("reviewer staff@clinic.example (command line)", ""),
+        ("reviewer boss@clinic.example, with admin rights (command line)", ""),
+    ]
