@@ -213,3 +213,11 @@ def test_admin_grants_from_the_command_line_say_so(app, runner):
         ("reviewer staff@clinic.example (command line)", ""),
         ("reviewer boss@clinic.example, with admin rights (command line)", ""),
     ]
+
+
+def test_the_audit_log_shows_each_entrys_address(app, accounts):
+    admin = signed_in(app, ADMIN_EMAIL, address="198.51.100.23")
+    table = page(admin.client.get("/review/audit")).find("table", class_="audit")
+    headers = [th.get_text() for th in table.thead.find_all("th")]
+    first = [td.get_text() for td in table.tbody.find("tr").find_all("td")]
+    assert headers[-1] == "Address" and first[-1] == "198.51.100.23" and first[-2] == "by password"
