@@ -90,14 +90,19 @@ def audit_rows(app, action: str) -> list[dict]:
         return store.audit_page(get_db(), store.AuditQuery(action=action))
 
 
-def test_the_sign_in_page_offers_the_provider_by_name(sso_app):
-    page = text_of(sso_app.test_client().get("/review/sign-in"))
+def test_the_sign_in_page_offers_the_provider_by_name(sso_app, provider):
+    response = sso_app.test_client().get("/review/sign-in")
+    page = text_of(response)
     assert "Sign in with Clinic Login" in page
     assert "Or sign in with a password" in page
+    # Browsers hold a form's redirect to form-action too: the provider's origin is allowed, nothing else.
+    assert f"form-action 'self' {provider.issuer};" in response.headers["Content-Security-Policy"]
 
 
 def test_without_an_issuer_there_is_no_single_sign_on(client):
-    assert "Sign in with" not in text_of(client.get("/review/sign-in"))
+    page = client.get("/review/sign-in")
+    assert "Sign in with" not in text_of(page)
+    assert "form-action 'self';" in page.headers["Content-Security-Policy"]
     assert client.get("/review/oidc/callback?code=x&state=y").status_code == 404
 
 
