@@ -26,7 +26,11 @@ run: $(VENV)/.app
 	trap 'kill $$notifier 2>/dev/null' EXIT INT TERM; \
 	$(DEV) $(BIN)/screening run --host 127.0.0.1 --port 5000
 
-test: $(VENV)/.test
+# The sign-in tests start panva's oidc-provider from tests/oidc, installed from its pinned lock file.
+tests/oidc/node_modules/.package-lock.json: tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund
+
+test: $(VENV)/.test tests/oidc/node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/screening rules check

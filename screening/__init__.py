@@ -22,10 +22,13 @@ class StartupError(Exception):
 
 def create_app(test_config: dict | None = None, default_env: str = "production") -> Flask:
     """Create the app from the environment, or from `test_config` laid over the defaults."""
+    from .review import oidc
+
     settings = config.defaults()
     try:
         settings.update(test_config if test_config is not None else config.from_environment(default_env))
-    except config.ConfigError as exc:
+        oidc.check_settings(settings)
+    except (config.ConfigError, ValueError) as exc:
         raise StartupError(str(exc)) from None
     app = Flask(__name__, template_folder=settings["TEMPLATES_DIR"], instance_relative_config=False)
     app.config.update(settings)
@@ -34,6 +37,12 @@ def create_app(test_config: dict | None = None, default_env: str = "production")
     secure = settings.get("SESSION_COOKIE_SECURE", production)
     app.config["SESSION_COOKIE_SECURE"] = secure
     app.config["DRAFT_COOKIE_SECURE"] = settings.get("DRAFT_COOKIE_SECURE", secure)
+    # `__Host-` names: browsers accept such a cookie only over HTTPS, for this host alone, on path /.
+    app.config["COOKIE_PREFIX"] = (
+        "__Host-" if production and secure and app.config["DRAFT_COOKIE_SECURE"] else ""
+    )
+    app.config["SESSION_COOKIE_NAME"] = app.config["COOKIE_PREFIX"] + settings["SESSION_COOKIE_NAME"]
+    _trust_proxies(app)
 
     _load_ruleset(app)
     _prepare_database(app)
@@ -44,6 +53,16 @@ def create_app(test_config: dict | None = None, default_env: str = "production")
     web.init_app(app)
     language.init_app(app)  # after web: its `ruleset` is the patient's language on patient pages
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind SCREENING_PROXY_HOPS reverse proxies, take the client's address and scheme from their
+    X-Forwarded-For and X-Forwarded-Proto headers (only as many hops as configured: more can be forged)."""
+    hops = app.config.get("PROXY_HOPS", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _load_ruleset(app: Flask) -> None:
@@ -71,11 +90,12 @@ def _register_blueprints(app: Flask) -> None:
     from . import review
     from .fhir import api
     from .patient import sending, steps  # noqa: F401 (sending adds its pages to steps.bp when imported)
-    from .review import auth
+    from .review import auth, oidc
 
     app.register_blueprint(steps.bp)
     auth.init_app(app)
     review.twostep.init_app(app)
+    oidc.init_app(app)
     app.register_blueprint(review.bp, url_prefix="/review")
     csrf.exempt(api.bp)  # read-only, bearer tokens, no cookies: nothing for a forged form to do
     app.register_blueprint(api.bp, url_prefix="/fhir")

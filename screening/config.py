@@ -12,8 +12,8 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = PROJECT_ROOT / "instance"
@@ -56,10 +56,6 @@ def _whole(low: int, high: int, default: int) -> Callable[[str, str], int]:
         return value
 
     return parse
-
-
-def _env(raw: str, env: str) -> str:
-    return env
 
 
 def _secret(raw: str, env: str) -> str:
@@ -160,12 +156,17 @@ def _text_or(default: str) -> Callable[[str, str], str]:
     return lambda raw, env: raw.strip() or default
 
 
+def _issuer(raw: str, env: str) -> str:
+    """Check the single sign-on issuer with review/oidc.py's rule (imported only when one is set)."""
+    return import_module(".review.oidc", __package__).parse_issuer(raw, env) if raw.strip() else ""
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SCREENING_ENV",
         "SCREENING_ENV",
         "production",
-        _env,
+        lambda raw, env: env,
         "production (secret key needed, cookies over HTTPS only) or development",
     ),
     Setting(
@@ -310,6 +311,17 @@ SETTINGS: tuple[Setting, ...] = (
         "SCREENING_TWO_STEP", "TWO_STEP", "required", _two_step, "required, optional or off (second step)"
     ),
     Setting("SCREENING_EXPORTS_NEED_ROLE", "EXPORTS_NEED_ROLE", 0, _whole(0, 1, 0), "1: exports need a role"),
+    *(
+        Setting("SCREENING_" + key, key, default, parse, help, secret=key.endswith("SECRET"))
+        for key, default, parse, help in (
+            ("OIDC_ISSUER", "", _issuer, "single sign-on: the provider's https:// issuer URL"),
+            ("OIDC_CLIENT_ID", "", _text_or(""), "single sign-on: the client id the provider gave"),
+            ("OIDC_CLIENT_SECRET", "", _text_or(""), "single sign-on: the client secret it gave"),
+            ("OIDC_NAME", "your hospital account", _text_or("your hospital account"), "Sign in with NAME"),
+            ("OIDC_CREATE_REVIEWERS", 0, _whole(0, 1, 0), "1: make accounts for verified strangers"),
+            ("PROXY_HOPS", 0, _whole(0, 5, 0), "reverse proxies in front to trust for the client's address"),
+        )
+    ),
 )
 
 
@@ -353,6 +365,8 @@ def in_force(config: dict) -> list[tuple[str, str, str]]:
         elif isinstance(value, list):
             shown = ",".join(value)
         elif setting.key == "DATABASE":
+            from .store.db import without_password
+
             shown = without_password(str(value))
         else:
             shown = "" if value is None else str(value)
@@ -379,20 +393,3 @@ def defaults() -> dict:
         "SIGNIN_WINDOW_MINUTES": 15,
     }
     return {**{s.key: s.default for s in SETTINGS if s.key != "SECRET_KEY"}, **fixed}
-
-
-def without_password(url: str) -> str:
-    """Return a database setting fit for a message or a log: a URL's password shows as ***."""
-    if "://" not in url:
-        return url
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
-
-
-def tel_href(phone: str) -> str:
-    """Return a tel: link for a phone number as written (digits and a leading + only)."""
-    plus = "+" if phone.strip().startswith("+") else ""
-    return "tel:" + plus + "".join(ch for ch in phone if ch.isdigit())

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from . import config, faults
+from . import faults, store
 from .db import close_db, close_db_connections
 
 CSP = (
@@ -23,6 +23,16 @@ def init_app(app: Flask) -> None:
     _quiet_query_strings()
 
 
+def cookie_name(name: str) -> str:
+    """Return a cookie's name: with the `__Host-` prefix in production (Secure, this host only, path /)."""
+    return current_app.config["COOKIE_PREFIX"] + name
+
+
+def cookie(name: str) -> str | None:
+    """Return the value of the request's cookie `name` (under its production name), or None."""
+    return request.cookies.get(cookie_name(name))
+
+
 def _register_hooks(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict:
@@ -30,10 +40,19 @@ def _register_hooks(app: Flask) -> None:
             "emergency_number": app.config["EMERGENCY_NUMBER"],
             "clinic_name": app.config["CLINIC_NAME"],
             "clinic_phone": app.config["CLINIC_PHONE"],
-            "clinic_tel": config.tel_href(app.config["CLINIC_PHONE"]),
+            "clinic_tel": tel_href(app.config["CLINIC_PHONE"]),
             "reply_days": app.config["REPLY_DAYS"],
             "ruleset": app.extensions["ruleset"],
         }
+
+    @app.before_request
+    def _remember_client_address():
+        # Every audit entry written while serving this request keeps the client's address.
+        store.client_address.set(request.remote_addr or "")
+
+    @app.teardown_request
+    def _forget_client_address(exc):
+        store.client_address.set("")
 
     @app.after_request
     def _security_headers(response):
@@ -108,3 +127,9 @@ def _quiet_query_strings() -> None:
     logger = logging.getLogger("werkzeug")
     if not any(isinstance(f, _DropQueryStrings) for f in logger.filters):
         logger.addFilter(_DropQueryStrings())
+
+
+def tel_href(phone: str) -> str:
+    """Return a tel: link for a phone number as written (digits and a leading + only)."""
+    plus = "+" if phone.strip().startswith("+") else ""
+    return "tel:" + plus + "".join(ch for ch in phone if ch.isdigit())

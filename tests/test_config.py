@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from screening import StartupError, config, create_app
+from screening import StartupError, config, create_app, web
 
 GOOD_SECRET = "a-production-secret-0123456789"
 
@@ -113,7 +113,7 @@ def test_environment_values_reach_the_app(env, tmp_path):
     app = create_app()
     assert app.config["CLINIC_NAME"] == "Lakeside Spine Clinic"
     assert app.config["CLINIC_PHONE"] == "+1 (555) 010-0199"
-    assert config.tel_href(app.config["CLINIC_PHONE"]) == "tel:+15550100199"
+    assert web.tel_href(app.config["CLINIC_PHONE"]) == "tel:+15550100199"
     assert app.config["REPLY_DAYS"] == 0
     assert app.config["EMERGENCY_NUMBER"] == "112"
     assert app.config["DRAFT_TTL_HOURS"] == 6

@@ -70,6 +70,7 @@ def test_the_signed_in_header_has_the_reviewer_nav(admin, reviewer):
         "Overview",
         "Audit",
         "Reviewers",
+        "Your account",
         "Your password",
         "Your sign-in",
         "Your alerts",
@@ -81,6 +82,7 @@ def test_the_signed_in_header_has_the_reviewer_nav(admin, reviewer):
     assert [a.get_text() for a in links] == [
         "Inbox",
         "Overview",
+        "Your account",
         "Your password",
         "Your sign-in",
         "Your alerts",

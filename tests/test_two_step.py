@@ -79,7 +79,7 @@ def test_setup_shows_a_qr_code_and_the_secret_in_fours_and_waits_for_a_first_cod
         stored = [r["code_hash"] for r in get_db().query("SELECT code_hash FROM recovery_codes")]
     assert len(stored) == 10 and all(h.startswith("$argon2id$") for h in stored), "kept hashed"
     assert not any(code in " ".join(stored) for code in codes)
-    assert audit_details(client.application, "signin") == ["by code"]
+    assert audit_details(client.application, "signin") == ["by password and code"]
 
 
 def test_a_code_is_accepted_once_and_one_step_either_side(app, accounts, clock):
@@ -99,7 +99,7 @@ def test_a_code_is_accepted_once_and_one_step_either_side(app, accounts, clock):
     later.secret = first.secret
     later.sign_in()
     assert later.send_code(later.code(clock, steps=-1)).location == "/review/", "one step behind: drift"
-    assert audit_details(app, "signin") == ["by code"] * 3
+    assert audit_details(app, "signin") == ["by password and code"] * 3
     assert audit_details(app, "two_step_failed") == ["wrong or reused code"] * 3
 
 
@@ -118,7 +118,7 @@ def test_a_recovery_code_signs_in_once(app, accounts, clock):
     refused = again.send_code(codes[3], path)
     assert refused.status_code == 400
     assert "That recovery code is not right, or it was used already." in text_of(refused)
-    assert audit_details(app, "signin") == ["by code", "by recovery code"]
+    assert audit_details(app, "signin") == ["by password and code", "by password and recovery code"]
 
 
 def test_wrong_codes_count_against_the_sign_in_throttle(app, accounts, clock):

@@ -40,8 +40,8 @@ def db_group() -> None:
 @db_group.command("migrate")
 def db_migrate() -> None:
     """Create the database or apply pending migrations."""
-    from ..config import without_password
     from ..db import open_database
+    from ..store.db import without_password
 
     db = open_database(current_app.config)
     try:
@@ -67,8 +67,8 @@ def db_copy(source_setting: str, target_setting: str) -> None:
     """
     from pathlib import Path
 
-    from ..config import without_password
     from ..store.copy import TargetNotEmpty, copy_all, count
+    from ..store.db import without_password
 
     for setting in (source_setting, target_setting):
         try:

@@ -40,7 +40,7 @@ def reviewer_add(email: str, admin: bool, password_stdin: bool) -> None:
         account = auth.create_account(email, password=password, is_admin=admin)
     except auth.AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    audit("reviewer_add", f"reviewer {account.email}")
+    audit("reviewer_add", f"reviewer {account.email}" + (", with admin rights" if admin else ""))
     click.echo(f"Added {'admin' if admin else 'reviewer'} {account.email}.")
     if account.password:
         click.echo(f"Password (shown once, give it to them in person): {account.password}")
@@ -119,7 +119,7 @@ def reviewer_first_run() -> None:
     except auth.AccountError:
         click.echo("Reviewer accounts exist; no first admin needed.")
         return
-    audit("reviewer_add", f"first admin {account.email}")
+    audit("reviewer_add", f"first admin {account.email}, with admin rights")
     click.echo(
         "\n".join(
             [

@@ -3,9 +3,9 @@ cookie, and the page that says the answers are gone, in one place for every pati
 
 from __future__ import annotations
 
-from flask import current_app, g, make_response, redirect, render_template, request, session, url_for
+from flask import current_app, g, make_response, redirect, render_template, session, url_for
 
-from .. import get_db, store
+from .. import get_db, store, web
 
 DRAFT_COOKIE = "draft"
 EMERGENCY_KEY = "emergency_rules"  # the emergency rules that fired, kept in the session: see steps.py
@@ -13,7 +13,7 @@ EMERGENCY_KEY = "emergency_rules"  # the emergency rules that fired, kept in the
 
 def current(*, with_summary: bool = False) -> dict | None:
     """Return the draft this browser's cookie names, or None when there is none (or it expired)."""
-    draft = store.get_draft(get_db(), request.cookies.get(DRAFT_COOKIE), with_summary=with_summary)
+    draft = store.get_draft(get_db(), web.cookie(DRAFT_COOKIE), with_summary=with_summary)
     if draft is not None:
         g.draft_language = draft["progress"].get("language")  # the language chosen with these answers
     return draft
@@ -22,7 +22,7 @@ def current(*, with_summary: bool = False) -> dict | None:
 def set_cookie(response, token: str):
     """Give the browser the draft's token, for as long as the draft lives."""
     response.set_cookie(
-        DRAFT_COOKIE,
+        web.cookie_name(DRAFT_COOKIE),
         token,
         max_age=current_app.config["DRAFT_TTL_HOURS"] * 3600,
         httponly=True,
@@ -34,7 +34,8 @@ def set_cookie(response, token: str):
 
 def forget(response):
     """Tell the browser to drop the draft's cookie."""
-    response.delete_cookie(DRAFT_COOKIE, samesite="Lax", secure=current_app.config["DRAFT_COOKIE_SECURE"])
+    secure = current_app.config["DRAFT_COOKIE_SECURE"]
+    response.delete_cookie(web.cookie_name(DRAFT_COOKIE), samesite="Lax", secure=secure)
     return response
 
 

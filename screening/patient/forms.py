@@ -7,6 +7,7 @@ contact form's validators raise error *codes*, which templates/patient/send.html
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from flask_wtf import FlaskForm
@@ -145,6 +146,17 @@ def has_control_characters(text: str, *, lines: bool = False) -> bool:
     return bool(CONTROL.search(text)) or (not lines and any(ch in text for ch in "\t\n\r"))
 
 
+# Joiners shape letters in some scripts (Persian, Indic, emoji), so they stay allowed in names and notes.
+JOINERS = {"\u200c", "\u200d"}
+
+
+def has_hidden_characters(text: str) -> bool:
+    """Return whether text holds characters that change how it displays without showing themselves:
+    bidirectional overrides and other format characters (U+202A-202E, U+2066-2069, U+200E/F ...), and
+    private-use, surrogate or unassigned code points."""
+    return any(unicodedata.category(ch) in ("Cf", "Co", "Cs", "Cn") and ch not in JOINERS for ch in text)
+
+
 def _code(code: str) -> ValidationError:
     return ValidationError(code)
 
@@ -153,7 +165,7 @@ def _name(form, field) -> None:
     field.data = " ".join((field.data or "").split())
     if not field.data:
         raise _code("name_required")
-    if has_control_characters(field.data):
+    if has_control_characters(field.data) or has_hidden_characters(field.data):
         raise _code("name_invalid")
     if len(field.data) > 100:
         raise _code("name_too_long")

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, has_request_context, redirect, request, url_for
 from flask_babel import Babel, Domain, get_translations
 
+from .. import web
 from ..engine import translations
 
 LANGUAGE_COOKIE = "language"
@@ -62,7 +63,7 @@ def current_language() -> str:
     if request.blueprint not in PATIENT_SIDE or request.path.startswith("/fhir"):
         language = translations.SOURCE
     else:
-        chosen = draft_language or request.cookies.get(LANGUAGE_COOKIE)
+        chosen = draft_language or web.cookie(LANGUAGE_COOKIE)
         language = chosen if chosen in offered() else None
         language = language or request.accept_languages.best_match(offered(), default=translations.SOURCE)
     g.language_for, g.language = draft_language, language
@@ -95,12 +96,12 @@ def switch_language(code: str):
     back = _local_path(request.args.get("next", ""))
     if code not in offered():
         return redirect(back)
-    draft = store.get_draft(get_db(), request.cookies.get(DRAFT_COOKIE))
+    draft = store.get_draft(get_db(), web.cookie(DRAFT_COOKIE))
     if draft is not None:
         store.save_draft(get_db(), draft["token"], draft["answers"], {**draft["progress"], "language": code})
     response = redirect(back)
     response.set_cookie(
-        LANGUAGE_COOKIE,
+        web.cookie_name(LANGUAGE_COOKIE),
         code,
         max_age=365 * 86400,
         httponly=True,

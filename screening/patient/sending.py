@@ -19,7 +19,7 @@ from flask import (
     url_for,
 )
 
-from .. import faults, get_db, get_ruleset, store
+from .. import faults, get_db, get_ruleset, store, web
 from . import drafts
 from .drafts import DRAFT_COOKIE
 from .forms import SendForm
@@ -215,7 +215,7 @@ def sent_summary():
 
 @bp.post("/finish")
 def finish():
-    token = request.cookies.get(DRAFT_COOKIE)
+    token = web.cookie(DRAFT_COOKIE)
     if token:
         store.delete_draft(get_db(), token)
     return drafts.forget(redirect(url_for("patient.finished")))

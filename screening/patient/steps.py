@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 
-from .. import faults, get_db, store
+from .. import faults, get_db, store, web
 from . import drafts
 from .drafts import DRAFT_COOKIE, EMERGENCY_KEY
 from .forms import SendForm, form_answers, read_posted, step_form_class
@@ -72,7 +72,7 @@ def start():
 @bp.post("/start")
 def begin():
     db = get_db()
-    old = request.cookies.get(DRAFT_COOKIE)
+    old = web.cookie(DRAFT_COOKIE)
     if old:
         store.delete_draft(db, old)
     token = store.create_draft(db, current_app.config["DRAFT_TTL_HOURS"], {"language": current_language()})
@@ -331,13 +331,13 @@ def _step_unavailable():
 @bp.app_errorhandler(CSRFError)
 def csrf_error(exc: CSRFError):
     """Never show a bare error page for an old form: show it again with the answers kept."""
-    if request.endpoint == "patient.step":
+    if request.endpoint == "patient.step" and request.view_args.get("step_id") in {s.id for s in _steps()}:
         draft = drafts.current()
         if draft is None:
             return drafts.expired()
         return _step_again(draft["answers"], stale=True), 400
     if request.endpoint == "patient.send":
-        form = SendForm()
+        form = SendForm(formdata=request.form)  # never the body as JSON: it may not even parse
         form.consent.data = False
         return render_template("patient/send.html", form=form, stale=True), 400
     if request.blueprint == "patient":

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from .. import clinictime, config
+from .. import clinictime, web
 from ..patient.forms import has_control_characters
 from . import auth, workflow
 
@@ -43,7 +43,9 @@ def _require_sign_in():
     if any(has_control_characters(key + value) for key, value in request.args.items(multi=True)):
         # A NUL or a line break in a link is never a reviewer's typing: refuse it before any query.
         return render_template("errors/error.html", code=400, unreadable=True), 400
+    # A password someone else chose is changed before anything else, unless this session did not use it.
     changing = current_user.is_authenticated and current_user.must_change_password
+    changing = changing and current_user.method != "single sign-on"
     if changing and request.endpoint not in BEFORE_NEW_PASSWORD:
         flash("Choose your own password before you go on: the one you signed in with was chosen for you.")
         return redirect(url_for("review.change_password"), code=303)
@@ -88,7 +90,7 @@ def _language_name(code: str) -> str:
 
 @bp.app_template_filter("tel")
 def _tel(phone: str) -> str:
-    return config.tel_href(phone)
+    return web.tel_href(phone)
 
 
 @bp.context_processor
@@ -97,5 +99,16 @@ def _review_globals() -> dict:
 
 
 # The pages register their routes on `bp` when imported.
-from . import account, admin, audit, inbox, overview, reauth, submission, twostep_pages  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    account,
+    account_sessions,
+    admin,
+    audit,
+    inbox,
+    oidc,
+    overview,
+    reauth,
+    submission,
+    twostep_pages,
+)
 from .inbox import levels_by_rank, topic_ids  # noqa: E402, F401

@@ -13,7 +13,7 @@ from flask import (
 from flask_login import current_user
 
 from .. import get_db, store
-from . import auth, bp, devices, reauth, twostep
+from . import auth, bp, devices, oidc, reauth, sessions, twostep
 from .forms import AlertsForm, PasswordChangeForm, SignInForm
 
 
@@ -31,7 +31,11 @@ def sign_in():
         if outcome == "ok":
             return redirect(twostep.after_password(row, request.args.get("next")))
         failed = True
-    return render_template("review/sign_in.html", form=form, failed=failed)
+    if not oidc.enabled():
+        return render_template("review/sign_in.html", form=form, failed=failed, sso=None)
+    sso = {"name": oidc.provider_name(), "next": request.args.get("next")}
+    page = render_template("review/sign_in.html", form=form, failed=failed, sso=sso)
+    return page, 200, {"Content-Security-Policy": oidc.sign_in_page_csp()}
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -42,6 +46,7 @@ def change_password():
         if outcome == "throttled":
             return render_template("review/throttled.html"), 429
         if outcome == "ok":
+            sessions.start_session(store.get_reviewer(get_db(), current_user.id), "password")
             reauth.mark_fresh()
             flash("Your password is changed. Anywhere else you were signed in, you are now signed out.")
             return redirect(url_for("review.inbox"), code=303)
@@ -68,6 +73,9 @@ def alerts():
 
 @bp.post("/sign-out")
 def sign_out():
+    single_sign_on = current_user.is_authenticated and current_user.method == "single sign-on"
     auth.sign_out()
     flash("You have signed out.")
+    if single_sign_on and oidc.enabled():
+        return redirect(url_for("review.oidc_signed_out"), code=303)
     return redirect(url_for("review.sign_in"))

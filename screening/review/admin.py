@@ -17,14 +17,14 @@ from . import admin_only, auth, bp, reauth, twostep
 from .forms import ActionForm, AddReviewerForm
 
 
-def _admin_audit(action: str, target: dict | auth.NewAccount, more: str = "") -> None:
+def _admin_audit(action: str, target: dict | auth.NewAccount, extra: str = "") -> None:
     email = target.email if isinstance(target, auth.NewAccount) else target["email"]
     store.record_audit(
         get_db(),
         action,
         reviewer_id=current_user.id,
         reviewer_email=current_user.email,
-        detail=f"reviewer {email}{more}",
+        detail=f"reviewer {email}{extra}",
     )
 
 
@@ -49,7 +49,7 @@ def reviewers():
         except auth.AccountError as exc:
             form.email.errors.append(str(exc))
         else:
-            _admin_audit("reviewer_add", account, " as an admin" if form.is_admin.data else "")
+            _admin_audit("reviewer_add", account, ", with admin rights" if form.is_admin.data else "")
             return render_template("review/new_password.html", account=account, added=True)
     return _reviewers_page(form, status=400)
 

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_login import LoginManager, UserMixin, current_user, logout_user
 from zxcvbn import zxcvbn
 
 from .. import faults, get_db, store
@@ -53,6 +53,7 @@ class Reviewer(UserMixin):
         self.is_admin = bool(row["is_admin"])
         self.is_exporter = bool(row.get("is_exporter"))
         self.must_change_password = bool(row.get("must_change_password"))
+        self.method = row.get("method") or "password"  # how this session began (review/sessions.py)
         self.token = token
 
     def get_id(self) -> str:
@@ -292,8 +293,16 @@ def check_password(email: str, password: str, address: str, device: str | None =
             store.record_audit(db, "signin_throttled", detail=_who(row, email), **known)
         return "throttled", {}
     verified = verify_password(row["password_hash"] if row else _dummy_hash(), password)
-    if not (row and verified and row["active"]):
-        reason = "unknown email" if row is None else "account disabled" if verified else "wrong password"
+    if not (row and verified and row["active"] and row["password_signin"]):
+        reason = (
+            "unknown email"
+            if row is None
+            else "wrong password"
+            if not verified
+            else "account disabled"
+            if not row["active"]
+            else "password sign-in not allowed for this account"
+        )
         store.record_audit(db, "signin_failed", detail=f"{reason}; {_who(row, email)}", **known)
         return "failed", {}
     if hasher().check_needs_rehash(row["password_hash"]):
@@ -306,8 +315,8 @@ def change_own_password(current: str, new: str, address: str) -> str:
     """Let the signed-in reviewer replace their password; return "ok", "wrong" or "throttled".
 
     A wrong current password counts against the same throttle as a failed sign-in, so an unlocked
-    screen cannot be used to guess it. On success every other session of the account ends, and this
-    browser gets a new session.
+    screen cannot be used to guess it. On success every session of the account ends: the caller starts
+    this browser's new one (`sessions.start_session`).
     """
     db = get_db()
     row = store.get_reviewer(db, current_user.id)
@@ -320,7 +329,6 @@ def change_own_password(current: str, new: str, address: str) -> str:
         return "wrong"
     store.forget_signin_attempts(db, reserved, keys=(pair_key,))
     store.set_reviewer_password(db, row["id"], hasher().hash(new), end_sessions=True, must_change=False)
-    start_session(store.get_reviewer(db, row["id"]))
     store.record_audit(db, "password_change", **who)
     return "ok"
 
@@ -328,15 +336,6 @@ def change_own_password(current: str, new: str, address: str) -> str:
 def _who(row: dict | None, email: str) -> str:
     """Name the account in the audit log; for an unknown email, only a short hash of what was typed."""
     return f"account {row['email']}" if row else f"typed email sha256:{_digest(email.lower())[:12]}"
-
-
-def start_session(row: dict) -> None:
-    """Replace whatever the browser's session held with a new, server-side session."""
-    session.clear()
-    token = secrets.token_urlsafe(32)
-    store.create_reviewer_session(get_db(), _digest(token), row["id"])
-    user = Reviewer({**row, "reviewer_id": row["id"]}, token)
-    login_user(user, remember=False, fresh=True)
 
 
 def sign_out() -> None:

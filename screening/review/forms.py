@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.fields import DateField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
-from ..patient.forms import has_control_characters
+from ..patient.forms import has_control_characters, has_hidden_characters
 from . import auth, workflow
 
 AUDIT_ACTIONS = {
@@ -53,6 +53,8 @@ AUDIT_ACTIONS = {
     "purge": "Purged old data",
     "backup": "Backed up the database",
     "seed": "Added demo data",
+    "sessions_end": "Ended sessions",
+    "password_signin": "Changed who may sign in with a password",
 }
 
 
@@ -195,6 +197,13 @@ class NoteForm(FlaskForm):
         valid = super().validate(extra_validators)
         if valid and self.body.data and has_control_characters(self.body.data, lines=True):
             self.body.errors = [*self.body.errors, "A note cannot hold control characters (such as NUL)."]
+            return False
+        if valid and self.body.data and has_hidden_characters(self.body.data):
+            self.body.errors = [
+                *self.body.errors,
+                "A note cannot hold invisible formatting characters (such as a right-to-left override), "
+                "private-use or unassigned characters. Type the note again without them.",
+            ]
             return False
         if valid and not self.body.data and not self.to_status.data:
             self.body.errors = [*self.body.errors, "Write the note first, or choose a new status."]

@@ -127,8 +127,8 @@ def inbox():
         attention_count=store.inbox_count(db, attention_query()),
         filters=filters,
         pages=pages,
-        export_url=url_for("review.export_csv", **filters),
-        sheet_url=url_for("review.export_csv", **filters, layout="sheet"),
+        export_url=url_for("review.export_csv", **{k: v for k, v in filters.items() if k != "layout"}),
+        sheet_url=url_for("review.export_csv", **{**filters, "layout": "sheet"}),
     )
 
 

@@ -20,7 +20,7 @@ import segno
 from flask import Flask, current_app, session, url_for
 
 from .. import StartupError, get_db, store
-from . import auth, devices
+from . import auth, devices, sessions
 
 PERIOD = 30  # seconds per code (RFC 6238's default, what every authenticator app shows)
 DRIFT = 1  # codes one step either side of now are accepted: a phone clock a little off still works
@@ -87,10 +87,7 @@ def finish_sign_in(row: dict, method: str) -> str:
     The one place where a password sign-in completes: everything above it only decides whether it may.
     """
     target = (session.get("pending") or {}).get("next") or url_for("review.inbox")
-    auth.start_session(row)
-    store.record_audit(
-        get_db(), "signin", reviewer_id=row["id"], reviewer_email=row["email"], detail=f"by {method}"
-    )
+    sessions.start_session(row, method)
     session["auth_at"] = now_seconds()
     devices.remember(row["email"])
     return target

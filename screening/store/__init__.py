@@ -5,7 +5,8 @@ Callers import the package (`from screening import store`) and pass the database
 
 - `db`, `postgres`: the connection object of each store (SQLite's and the interface in `db`,
   PostgreSQL's pool in `postgres`), and everything that differs between the two
-- `schema_sqlite`, `schema_postgres`: the tables, indexes and triggers, migrated once per host start
+- `schema_sqlite` (and `schema_sqlite_accounts`, the sign-in tables), `schema_postgres`: the tables,
+  indexes and triggers, migrated once per host start
 - `submissions`: drafts and the idempotent send
 - `inbox`: keyset pages, search, counts and the long reads
 - `review`: notes, status moves and the audit log
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import os
 
-from . import schema_postgres, schema_sqlite
+from . import schema_postgres, schema_sqlite, schema_sqlite_accounts
 from .alerts import claim_alerts, failed_alerts, mark_alerts_sent, queue_alerts, retry_alerts_later
 from .copy import TABLES
 from .db import (
@@ -65,6 +66,7 @@ from .review import (
     add_note,
     audit_page,
     change_status,
+    client_address,
     note_and_status,
     notes_for,
     record_audit,
@@ -89,9 +91,11 @@ from .reviewers import (
     get_reviewer_session,
     list_api_tokens,
     list_reviewers,
+    live_reviewer_sessions,
     reserve_signin_attempt,
     revoke_api_token,
     set_alert_choices,
+    set_password_signin,
     set_reviewer_active,
     set_reviewer_password,
     touch_reviewer_session,

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlite_utils
 
@@ -258,3 +259,14 @@ class SQLiteDatabase(Database):
     def close(self) -> None:
         self.closed = True
         self.sqlite.close()
+
+
+def without_password(url: str) -> str:
+    """Return a database setting fit for a message or a log: a URL's password shows as ***."""
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))

@@ -3,10 +3,15 @@ audit log itself (who did what to which submission, and when; never answers or c
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .db import clock
+
+# The client address of the request being served (empty for the command line): every audit entry keeps
+# it. The web layer sets it once per request, so no caller has to pass it along.
+client_address: ContextVar[str] = ContextVar("client_address", default="")
 
 
 def record_audit(
@@ -18,11 +23,11 @@ def record_audit(
     reference: str = "",
     detail: str = "",
 ) -> None:
-    """Append one entry to the audit log."""
+    """Append one entry to the audit log, with the client address of the request being served."""
     db.write(
-        "INSERT INTO audit (at, reviewer_id, reviewer_email, action, submission_reference, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [clock(), reviewer_id, reviewer_email, action, reference, detail],
+        "INSERT INTO audit (at, reviewer_id, reviewer_email, action, submission_reference, detail, address) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [clock(), reviewer_id, reviewer_email, action, reference, detail, client_address.get()],
     )
 
 
@@ -175,8 +180,15 @@ def _move(db, submission: dict, reviewer: dict, from_status: str, to_status: str
         [submission["id"], reviewer["id"], at, from_status, to_status],
     )
     db.execute(
-        "INSERT INTO audit (at, reviewer_id, reviewer_email, action, submission_reference, detail) "
-        "VALUES (?, ?, ?, 'status', ?, ?)",
-        [at, reviewer["id"], reviewer["email"], submission["reference"], f"{from_status} -> {to_status}"],
+        "INSERT INTO audit (at, reviewer_id, reviewer_email, action, submission_reference, detail, address) "
+        "VALUES (?, ?, ?, 'status', ?, ?, ?)",
+        [
+            at,
+            reviewer["id"],
+            reviewer["email"],
+            submission["reference"],
+            f"{from_status} -> {to_status}",
+            client_address.get(),
+        ],
     )
     return True

@@ -14,15 +14,21 @@ class DuplicateToken(Exception):
 
 
 def add_reviewer(
-    db, email: str, password_hash: str, *, is_admin: bool = False, must_change: bool = False
+    db,
+    email: str,
+    password_hash: str,
+    *,
+    is_admin: bool = False,
+    must_change: bool = False,
+    password_signin: bool = True,
 ) -> int:
     """Create a reviewer account and return its id; raise DuplicateReviewer when the email is taken."""
     at = clock()
     try:
         return db.insert(
-            "INSERT INTO reviewers (email, password_hash, is_admin, active, created, updated, "
-            "must_change_password) VALUES (?, ?, ?, 1, ?, ?, ?)",
-            [email, password_hash, int(is_admin), at, at, int(must_change)],
+            "INSERT INTO reviewers (email, password_hash, is_admin, active, password_signin, created, "
+            "updated, must_change_password) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
+            [email, password_hash, int(is_admin), int(password_signin), at, at, int(must_change)],
         )
     except db.IntegrityError:
         raise DuplicateReviewer(email) from None
@@ -81,6 +87,14 @@ def set_reviewer_password(
             )
 
 
+def set_password_signin(db, reviewer_id: int, allowed: bool) -> None:
+    """Allow or refuse password sign-in for an account (single sign-on stays open either way)."""
+    db.write(
+        "UPDATE reviewers SET password_signin = ?, updated = ? WHERE id = ?",
+        [int(allowed), clock(), reviewer_id],
+    )
+
+
 def set_alert_choices(db, reviewer_id: int, *, urgent: bool, digest: bool) -> None:
     db.write(
         "UPDATE reviewers SET alert_urgent = ?, alert_digest = ?, updated = ? WHERE id = ?",
@@ -92,19 +106,40 @@ def set_alert_choices(db, reviewer_id: int, *, urgent: bool, digest: bool) -> No
 # cannot be turned into a working cookie.
 
 
-def create_reviewer_session(db, token_hash: str, reviewer_id: int) -> None:
-    """Record a new signed-in session."""
+def create_reviewer_session(
+    db, token_hash: str, reviewer_id: int, *, method: str = "", address: str = "", browser: str = ""
+) -> None:
+    """Record a new signed-in session: how it began, from which address and browser."""
     at = clock()
     db.write(
-        "INSERT INTO reviewer_sessions (id, reviewer_id, created, last_seen) VALUES (?, ?, ?, ?)",
-        [token_hash, reviewer_id, at, at],
+        "INSERT INTO reviewer_sessions (id, reviewer_id, created, last_seen, method, address, browser) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [token_hash, reviewer_id, at, at, method, address, browser],
     )
+
+
+def live_reviewer_sessions(db, reviewer_id: int, idle_since: str, born_since: str) -> list[dict]:
+    """Return the account's sessions that still work (not ended, idle or too old), newest first."""
+    return db.rows(
+        "SELECT id, created, last_seen, method, address, browser FROM reviewer_sessions "
+        "WHERE reviewer_id = ? AND ended IS NULL AND last_seen >= ? AND created >= ? "
+        "ORDER BY last_seen DESC, id",
+        [reviewer_id, idle_since, born_since],
+    )
+
+
+def end_reviewer_sessions(db, reviewer_id: int, *, keep: str | None = None) -> int:
+    """End every live session of an account, except the one whose hash is `keep`; return how many."""
+    return db.write(
+        "UPDATE reviewer_sessions SET ended = ? WHERE reviewer_id = ? AND ended IS NULL AND id <> ?",
+        [clock(), reviewer_id, keep or ""],
+    ).rowcount
 
 
 def get_reviewer_session(db, token_hash: str) -> dict | None:
     """Return a session with its reviewer's email, role and state."""
     return db.one(
-        "SELECT rs.id, rs.reviewer_id, rs.created, rs.last_seen, rs.ended, "
+        "SELECT rs.id, rs.reviewer_id, rs.created, rs.last_seen, rs.ended, rs.method, "
         "r.email, r.is_admin, r.is_exporter, r.must_change_password, r.active "
         "FROM reviewer_sessions rs JOIN reviewers r ON r.id = rs.reviewer_id "
         "WHERE rs.id = ?",
@@ -115,14 +150,6 @@ def get_reviewer_session(db, token_hash: str) -> dict | None:
 def touch_reviewer_session(db, token_hash: str, at: str) -> None:
     """Move a session's last-seen time forward (the idle timeout counts from it)."""
     db.write("UPDATE reviewer_sessions SET last_seen = ? WHERE id = ? AND ended IS NULL", [at, token_hash])
-
-
-def end_reviewer_sessions(db, reviewer_id: int) -> None:
-    """End every live session of a reviewer."""
-    db.write(
-        "UPDATE reviewer_sessions SET ended = ? WHERE reviewer_id = ? AND ended IS NULL",
-        [clock(), reviewer_id],
-    )
 
 
 def end_reviewer_session(db, token_hash: str) -> None:

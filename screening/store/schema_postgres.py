@@ -192,6 +192,26 @@ def p004_draft_summary() -> list[str]:
     ]
 
 
+def p020_session_details() -> list[str]:
+    """Each session says how it began, from which address and browser, so its owner can see it."""
+    return [
+        "ALTER TABLE reviewer_sessions ADD COLUMN method TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE reviewer_sessions ADD COLUMN address TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE reviewer_sessions ADD COLUMN browser TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX reviewer_sessions_live ON reviewer_sessions (reviewer_id, ended)",
+    ]
+
+
+def p021_audit_address() -> list[str]:
+    """Every audit entry keeps the client's address (empty for the command line)."""
+    return ["ALTER TABLE audit ADD COLUMN address TEXT NOT NULL DEFAULT ''"]
+
+
+def p022_password_signin() -> list[str]:
+    """Admins choose per account whether password sign-in stays allowed beside single sign-on."""
+    return ["ALTER TABLE reviewers ADD COLUMN password_signin INTEGER NOT NULL DEFAULT 1"]
+
+
 def p025_two_step() -> list[str]:
     """A second step at sign-in (an authenticator app's secret, passkeys, hashed recovery codes), a
     password someone else chose that must be changed, and the exporter role."""
@@ -224,6 +244,9 @@ MIGRATIONS = [
     ("p002_submission_language", p002_submission_language),
     ("p003_search_statistics", p003_search_statistics),
     ("p004_draft_summary", p004_draft_summary),
+    ("p020_session_details", p020_session_details),
+    ("p021_audit_address", p021_audit_address),
+    ("p022_password_signin", p022_password_signin),
     ("p025_two_step", p025_two_step),
     ("p026_lockout_alerts", p026_lockout_alerts),
 ]
