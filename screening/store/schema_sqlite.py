@@ -338,3 +338,27 @@ def m009_draft_summary(db: sqlite_utils.Database) -> None:
     """The summary a patient was shown is kept with the draft, so the send stores that very page."""
     db.execute("ALTER TABLE drafts ADD COLUMN summary_key TEXT NOT NULL DEFAULT ''")
     db.execute("ALTER TABLE drafts ADD COLUMN summary_html TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m030_tried_not_reached(db: sqlite_utils.Database) -> None:
+    """The status `attempted` (Tried, not reached), and how often and when the clinic last tried.
+
+    SQLite cannot alter a CHECK constraint in place; widening it (every stored row still passes) is the
+    change its documentation allows through `writable_schema`, with the schema version raised so every
+    connection reads the new definition. Rebuilding the table instead would drop its triggers and
+    cascade through the tables that reference it.
+    """
+    old = "CHECK (status IN ('new', 'in_review', 'contacted', 'closed'))"
+    new = "CHECK (status IN ('new', 'in_review', 'attempted', 'contacted', 'closed'))"
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    db.execute(
+        "UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'submissions'",
+        [old, new],
+    )
+    db.execute(f"PRAGMA schema_version = {version + 1}")
+    db.execute("PRAGMA writable_schema = OFF")
+    db.execute("ALTER TABLE submissions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE submissions ADD COLUMN last_attempt TEXT NOT NULL DEFAULT ''")
+    db.execute("INSERT OR IGNORE INTO submission_status_counts (status, n) VALUES ('attempted', 0)")
