@@ -379,6 +379,14 @@ def without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
+def mail_folder(database: str) -> Path:
+    """Return where development keeps alert mail when no mail server is set: a `mail` folder beside the
+    SQLite file (instance/mail/ by default), or instance/mail/ when the database is PostgreSQL."""
+    from .store.db import is_postgres
+
+    return INSTANCE / "mail" if is_postgres(database) else Path(database).parent / "mail"
+
+
 def tel_href(phone: str) -> str:
     """Return a tel: link for a phone number as written (digits and a leading + only)."""
     plus = "+" if phone.strip().startswith("+") else ""
