@@ -86,3 +86,29 @@ def test_the_why_of_a_card_names_every_answer_that_points_to_it(patient, ruleset
 def test_a_condition_holds_but_for_its_exclusions(ruleset, answers, holds):
     rule = next(rule for rule in ruleset.rules if rule.id == "stenosis-walking-pattern")
     assert rule.when.holds_but_for_exclusions(answers) is holds
+
+
+@pytest.mark.parametrize(
+    ("accept", "phone", "made_on"),
+    [
+        ("en", "Phone: 555 010 0100", "Made on November 23, 2026."),
+        ("es", "Teléfono: 555 010 0100", "Hecho el 23 de noviembre de 2026."),
+    ],
+)
+def test_the_print_view_names_the_clinic_its_phone_and_the_day(app, ruleset, clock, accept, phone, made_on):
+    """The day is the clinic's: 03:00 UTC on the 24th is still the 23rd in Chicago."""
+    from datetime import UTC, datetime
+
+    app.config.update(
+        CLINIC_NAME="Northside Spine Clinic", CLINIC_PHONE="555 010 0100", TIMEZONE="America/Chicago"
+    )
+    clock.now = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = accept
+    patient = Patient(client, ruleset)
+    response = patient.summary({})
+    header = page(response).select_one(".print-only.print-header")
+    assert [p.get_text(" ", strip=True) for p in header.select("p")] == [
+        f"Northside Spine Clinic . {phone}",
+        made_on,
+    ]
