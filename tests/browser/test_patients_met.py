@@ -100,8 +100,14 @@ def at_200_percent(page) -> None:
     page.evaluate("document.documentElement.style.fontSize = '200%'")
 
 
-def test_words_wrap_whole_and_nothing_spills_at_200_percent_text(browser, clinic_server):
-    context = browser.new_context(viewport={"width": 360, "height": 740})
+@pytest.mark.parametrize(
+    ("language", "start", "go_on", "see"),
+    [("en", "Start now", "Continue", "See my summary"), ("es", "Empezar ahora", "Seguir", "Ver mi resumen")],
+)
+def test_words_wrap_whole_and_nothing_spills_at_200_percent_text(
+    browser, clinic_server, language, start, go_on, see
+):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale=language)
     page = context.new_page()
     problems = []
 
@@ -110,25 +116,25 @@ def test_words_wrap_whole_and_nothing_spills_at_200_percent_text(browser, clinic
         broken, wide = page.evaluate(BROKEN_WORDS), page.evaluate(OVERFLOW)
         if broken or wide:
             problems.append(f"{name}: broken {broken}, too wide {wide}")
-        shoot(page, f"text-200-{name}")
+        shoot(page, f"text-200-{language}-{name}")
         for part in (".scale", ".choices"):
             if page.locator(part).count():
                 page.locator(part).first.scroll_into_view_if_needed()
                 break
-        page.screenshot(path=str(SHOTS / f"text-200-{name}-view-360.png"))
+        page.screenshot(path=str(SHOTS / f"text-200-{language}-{name}-view-360.png"))
 
     try:
         page.goto(clinic_server + "/")
         check("start")
-        press(page, "Start now")
+        press(page, start)
         for _ in range(6):
             if page.locator("form[data-questionnaire]").count() == 0:
                 break
             check("step-" + page.url.rsplit("/", 1)[-1])
             fill_step(page, URGENT_JOURNEY)
-            press(page, "Continue")
+            press(page, go_on)
         check("check")
-        press(page, "See my summary")
+        press(page, see)
         check("summary")
         page.goto(clinic_server + "/about")
         check("about")
