@@ -21,7 +21,7 @@ $(VENV)/.test: pyproject.toml $(VENV)/.app
 run: $(VENV)/.app
 	$(DEV) $(BIN)/screening db migrate
 	$(DEV) $(BIN)/screening reviewer first-run
-	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C stops it); alert mail is printed and kept in instance/mail/"
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C stops it); alert mail is printed and kept in a mail/ folder beside the database (instance/mail/ by default)"
 	$(DEV) $(BIN)/screening notify --every 10 & notifier=$$!; \
 	trap 'kill $$notifier 2>/dev/null' EXIT INT TERM; \
 	$(DEV) $(BIN)/screening run --host 127.0.0.1 --port 5000

@@ -45,3 +45,11 @@ def day_bounds(day_from: date | None, day_to: date | None, tz: ZoneInfo) -> tupl
 def today(now_utc: str, tz: ZoneInfo) -> date:
     """Return the clinic's local date at a stored UTC instant."""
     return local(now_utc, tz).date()
+
+
+def short(timestamp: str, tz: ZoneInfo, now_utc: str) -> str:
+    """Return '09:40' for a time on the clinic's current day, else '2026-12-04 09:40' (clinic-local)."""
+    if not timestamp:
+        return ""
+    moment = local(timestamp, tz)
+    return moment.strftime("%H:%M" if moment.date() == today(now_utc, tz) else "%Y-%m-%d %H:%M")

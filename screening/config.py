@@ -355,25 +355,6 @@ def value(name: str, env: str = "production"):
     return setting.parse(os.environ.get(name, ""), env)
 
 
-def in_force(config: dict) -> list[tuple[str, str, str]]:
-    """Return (name, value, help) for every setting as the app runs with it, secrets hidden."""
-    rows = []
-    for setting in SETTINGS:
-        value = config.get(setting.key, setting.default)
-        if setting.secret and value:
-            shown = "(set, hidden)"
-        elif isinstance(value, list):
-            shown = ",".join(value)
-        elif setting.key == "DATABASE":
-            from .store.db import without_password
-
-            shown = without_password(str(value))
-        else:
-            shown = "" if value is None else str(value)
-        rows.append((setting.name, shown, setting.help))
-    return rows
-
-
 def defaults() -> dict:
     """Return settings that do not come from the environment, and each setting's default."""
     fixed = {
@@ -393,3 +374,11 @@ def defaults() -> dict:
         "SIGNIN_WINDOW_MINUTES": 15,
     }
     return {**{s.key: s.default for s in SETTINGS if s.key != "SECRET_KEY"}, **fixed}
+
+
+def mail_folder(database: str) -> Path:
+    """Return where development keeps alert mail when no mail server is set: a `mail` folder beside the
+    SQLite file (instance/mail/ by default), or instance/mail/ when the database is PostgreSQL."""
+    from .store.db import is_postgres
+
+    return INSTANCE / "mail" if is_postgres(database) else Path(database).parent / "mail"

@@ -31,10 +31,13 @@ BATCH_SIZE = 5000
 def _status(age: timedelta, rng: random.Random) -> str:
     """Return a plausible status for a submission this old: recent ones are new, old ones closed."""
     if age < timedelta(days=2):
-        return rng.choices(store.STATUSES, (8, 2, 0, 0))[0]
-    if age < timedelta(days=21):
-        return rng.choices(store.STATUSES, (3, 4, 3, 2))[0]
-    return rng.choices(store.STATUSES, (1, 1, 3, 30))[0]
+        weights = {"new": 8, "in_review": 2}
+    elif age < timedelta(days=21):
+        weights = {"new": 3, "in_review": 4, "contacted": 3, "closed": 2}
+    else:
+        weights = {"new": 1, "in_review": 1, "contacted": 3, "closed": 30}
+    # Tried, not reached needs its tries counted, which only a reviewer's move does: seeds have none.
+    return rng.choices(store.STATUSES, [weights.get(status, 0) for status in store.STATUSES])[0]
 
 
 def _person(rng: random.Random) -> dict:

@@ -42,6 +42,7 @@ BOTH_STORES = {
     "test_review_submission",
     "test_rule_changes",
     "test_store_both",
+    "test_tried_not_reached",
 }
 
 
@@ -346,7 +347,7 @@ def add_submissions(app, ruleset):
     """Return add(*specs) -> rows: store submissions built from real outcomes of `ruleset.evaluate`.
 
     A spec is a dict that may set answers (merged over DEFAULT_ANSWERS unless replace=True), name,
-    email, phone, contact_method, status, received, reference and summary_html.
+    email, phone, contact_method, status, received, reference, language and summary_html.
     """
     import itertools
     from datetime import UTC, datetime, timedelta
@@ -385,6 +386,7 @@ def add_submissions(app, ruleset):
                     "email": email,
                     "phone": phone,
                     "contact_method": spec.get("contact_method", "phone"),
+                    "language": spec.get("language", "en"),
                 }
             )
         with app.app_context():

@@ -189,7 +189,9 @@ def test_export_writes_the_same_csv_as_the_web(app, run, reviewer, add_submissio
     assert run("export", "--csv", str(target), "--for-spreadsheet").exit_code == 0
     sheet = reviewer.client.get("/review/export.csv?layout=sheet").get_data(as_text=True)
     assert target.read_bytes().decode("utf-8") == sheet
-    assert sheet.startswith("Reference,Received,Status,Level,Topics,Rule set,")
+    assert sheet.startswith("\ufeffReference,Received,Status,Level,Topics,Rule set,"), (
+        "with a byte-order mark"
+    )
 
 
 @pytest.mark.parametrize(
@@ -232,7 +234,7 @@ def test_purge_deletes_old_submissions_with_their_history(app, run, reviewer, ad
     assert (notes, changes, topics) == (1, 1, 1)
     assert audit.count("note") == 2, "the audit log keeps its entries"
     assert audit[-1] == "purge"
-    assert counts == {"new": 0, "in_review": 1, "contacted": 0, "closed": 0}
+    assert counts == {"new": 0, "in_review": 1, "attempted": 0, "contacted": 0, "closed": 0}
 
 
 def test_purge_defaults_to_the_retention_setting(app, run, add_submissions, clock):

@@ -165,7 +165,9 @@ def test_the_spreadsheet_layout_shows_the_words_of_the_screens_and_the_notes(
     response = reviewer.client.get("/review/export.csv?view=all&layout=sheet")
     assert response.status_code == 200
     assert "-for-spreadsheet.csv" in response.headers["Content-Disposition"]
-    (line,) = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    body = response.get_data()
+    assert body.startswith("\ufeffReference,".encode()), "a byte-order mark, so Excel reads UTF-8"
+    (line,) = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert line["Reference"] == row["reference"]
     assert line["Received"] == "2026-10-02 08:05 UTC"
     assert line["Status"] == "Contacted"

@@ -233,7 +233,7 @@ def test_the_inbox_opens_on_what_needs_attention_with_counts(reviewer, mixed):
     html = reviewer.client.get("/review/").get_data(as_text=True)
     assert 'aria-current="page">Needs attention <span class="count">3</span>' in html
     assert 'All submissions <span class="count">10</span>' in html
-    assert "Emergency and urgent submissions that are New or In review" in html
+    assert "Emergency and urgent submissions that are New, In review or Tried, not reached" in html
 
 
 def test_needs_attention_pages_across_two_statuses_without_gaps(reviewer, add_submissions, monkeypatch):

@@ -65,7 +65,13 @@ def test_triggers_keep_counts_topic_copies_and_search_in_step(app):
         assert found(db, topic="smoking", status="new", level="discuss") == ["BP-P001"]
         reviewer = {"id": store.add_reviewer(db, "r@clinic.example", "hash"), "email": "r@clinic.example"}
         store.change_status(db, {"id": submission_id, "reference": "BP-P001"}, reviewer, "new", "in_review")
-        assert store.status_counts(db) == {"new": 0, "in_review": 1, "contacted": 0, "closed": 0}
+        assert store.status_counts(db) == {
+            "new": 0,
+            "in_review": 1,
+            "attempted": 0,
+            "contacted": 0,
+            "closed": 0,
+        }
         assert found(db, topic="smoking", status="in_review") == ["BP-P001"]
         assert found(db, topic="smoking", status="new") == []
         db.execute("DELETE FROM submissions WHERE id = ?", [submission_id])

@@ -264,7 +264,12 @@ def test_the_note_form_offers_only_allowed_moves(reviewer, one):
 
     select = BeautifulSoup(page_of(reviewer), "html.parser").find("select", attrs={"name": "to_status"})
     options = [(o["value"], o.get_text()) for o in select.find_all("option")]
-    assert options == [("", "Keep it as New"), ("in_review", "In review"), ("contacted", "Contacted")]
+    assert options == [
+        ("", "Keep it as New"),
+        ("in_review", "In review"),
+        ("attempted", "Tried, not reached"),
+        ("contacted", "Contacted"),
+    ]
 
 
 def test_a_stale_note_and_status_stores_neither_and_keeps_the_text(app, reviewer, one):

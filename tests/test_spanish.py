@@ -46,7 +46,9 @@ def spanish_ruleset(ruleset):
 
 def english_texts(ruleset) -> set[str]:
     """The English a patient could read: every rule-file text and every template message, in full."""
-    found = {entry.text for entry in rule_entries()}
+    # A publisher is a name, which stays a name inside its Spanish ("American College of Physicians
+    # (Colegio Americano de Médicos)"); the words around the names are tested on the About page.
+    found = {entry.text for entry in rule_entries() if not entry.key.endswith(".publisher")}
     with (CATALOG / "messages.po").open("rb") as file:
         catalog = read_po(file)
     for message in catalog:
@@ -232,10 +234,10 @@ def test_every_case_gives_the_same_outcome_in_both_languages(ruleset, spanish_ru
 
 # CLINICAL.md's worked examples (the answers that differ, and the cards), with the Spanish heading.
 SPANISH_HEADINGS = [
-    "Temas que tal vez valga la pena hablar con un especialista de la columna",
+    "Temas de los que podría hablar con un especialista de la columna",
     "Bueno saber",
     "Vea a un médico pronto",
-    "Temas que tal vez valga la pena hablar con un especialista de la columna",
+    "Temas de los que podría hablar con un especialista de la columna",
 ]
 WORKED = [
     (diff, heading, cards) for (diff, _, cards), heading in zip(EXAMPLES, SPANISH_HEADINGS, strict=True)
@@ -263,9 +265,7 @@ def test_a_spanish_send_is_stored_with_its_language_and_shown_to_reviewers_in_en
     with app.app_context():
         row = get_db().one("SELECT * FROM submissions")
     assert row["language"] == "es"
-    assert "Temas que tal vez valga la pena hablar" in row["summary_html"], (
-        "the summary as the patient saw it"
-    )
+    assert "Temas de los que podría hablar" in row["summary_html"], "the summary as the patient saw it"
     assert '"title":"A bulging disc with leg pain that has lasted"' in row["outcome"], "rules in English"
     inbox = page(reviewer.client.get("/review/?view=all"))
     assert [td.get_text(strip=True) for td in inbox.select("table.inbox tbody td")][-1] == "Spanish"
@@ -408,6 +408,41 @@ def _marked(folder: Path):
     ]:
         for line, text in marked_texts(path.read_text(encoding="utf-8")):
             yield str(path), line, text
+
+
+@pytest.mark.parametrize(
+    ("english", "spanish"),
+    [
+        ("NANS and WIP", "NANS y WIP"),
+        ("NICE, 20", "NICE (la agencia de salud del Reino Unido), 20"),
+    ],
+)
+def test_names_stay_names_and_the_words_around_them_are_spanish(client, spanish_client, english, spanish):
+    assert english in text_of(client.get("/about"))
+    about = text_of(spanish_client.get("/about"))
+    assert spanish in about and english not in about
+
+
+def test_a_person_who_approved_stays_as_named(spanish_ruleset):
+    from screening.translations import approver_words
+
+    table = {"approvers": {"the tech team (no clinician yet)": "el equipo técnico"}}
+    assert approver_words(table, "Dr Ada Lane") == "Dr Ada Lane"
+    assert approver_words(table, "the tech team (no clinician yet)") == "el equipo técnico"
+    assert approver_words(table, "") == ""
+
+
+def test_the_about_page_says_who_approved_in_spanish(ruleset, client, spanish_client):
+    """The shipped approver is not a person (no clinician has approved yet): said in Spanish, not English."""
+    import yaml
+
+    table = yaml.safe_load((RULES_DIR / "es.yaml").read_text(encoding="utf-8"))["approvers"]
+    approver = ruleset.approval["by"]
+    assert f"by {approver}." in text_of(client.get("/about"))
+    about = text_of(spanish_client.get("/about"))
+    assert f"Las aprobó: {table.get(approver, approver)}." in about
+    if approver in table:
+        assert approver not in about
 
 
 def test_spanish_pages_read_easily(paciente, spanish_client):

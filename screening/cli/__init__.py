@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, NoAppException
 
 from .. import StartupError, config, create_app, get_db, store
+from ..store.db import without_password
 
 
 def _make_app():
@@ -28,8 +29,25 @@ def cli() -> None:
 @cli.command("settings")
 def settings_command() -> None:
     """Print every SCREENING_* setting with the value in force (secrets hidden) and what it does."""
-    for name, shown, help_text in config.in_force(current_app.config):
+    for name, shown, help_text in in_force(current_app.config):
         click.echo(f"{name}={shown}\n    {help_text}")
+
+
+def in_force(app_config: dict) -> list[tuple[str, str, str]]:
+    """Return (name, value, help) for every setting as the app runs with it, secrets hidden."""
+    rows = []
+    for setting in config.SETTINGS:
+        value = app_config.get(setting.key, setting.default)
+        if setting.secret and value:
+            shown = "(set, hidden)"
+        elif isinstance(value, list):
+            shown = ",".join(value)
+        elif setting.key == "DATABASE":
+            shown = without_password(str(value))
+        else:
+            shown = "" if value is None else str(value)
+        rows.append((setting.name, shown, setting.help))
+    return rows
 
 
 @cli.group("db")
@@ -41,7 +59,6 @@ def db_group() -> None:
 def db_migrate() -> None:
     """Create the database or apply pending migrations."""
     from ..db import open_database
-    from ..store.db import without_password
 
     db = open_database(current_app.config)
     try:
@@ -68,7 +85,6 @@ def db_copy(source_setting: str, target_setting: str) -> None:
     from pathlib import Path
 
     from ..store.copy import TargetNotEmpty, copy_all, count
-    from ..store.db import without_password
 
     for setting in (source_setting, target_setting):
         try:

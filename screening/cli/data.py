@@ -12,6 +12,7 @@ import click
 from flask import current_app
 
 from .. import get_db, store
+from ..config import mail_folder
 from . import audit, cli
 
 
@@ -136,7 +137,7 @@ def notify_command(once: bool, every: int) -> None:
         base_url=config["BASE_URL"],
         mail_from=config["MAIL_FROM"],
         smtp_url=config["SMTP_URL"],
-        mail_dir=Path(config["DATABASE"]).parent / "mail",
+        mail_dir=mail_folder(config["DATABASE"]),
         timezone=clinictime.zone(config["TIMEZONE"]),
         digest_hour=config["DIGEST_HOUR"],
     )

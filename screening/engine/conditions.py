@@ -46,6 +46,21 @@ class Condition:
                 found.extend(child.matches(answers))
         return found
 
+    def holds_but_for_exclusions(self, answers: Mapping) -> bool:
+        """Return whether the condition holds with its `not` parts left out: the answers point where it
+        points, though an exclusion (such as "not already told") may keep it from firing."""
+        return self._positive(answers) is True
+
+    def _positive(self, answers: Mapping) -> bool | None:
+        if self.kind == "leaf":
+            return self.test(answers)
+        if self.kind == "not":
+            return None
+        found = [result for child in self.children if (result := child._positive(answers)) is not None]
+        if not found:
+            return None
+        return all(found) if self.kind == "all" else any(found)
+
     def leaves(self) -> list[Leaf]:
         """Return every leaf, matched or not."""
         if self.kind == "leaf":

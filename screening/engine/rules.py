@@ -147,12 +147,14 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Card:
-    """One topic card of a summary: the topic, its rules that fired at the card's level, and the
-    sources to cite (the fired rules' first, then the topic's own, each once)."""
+    """One topic card of a summary: the topic, its rules that fired at the card's level, the sources to
+    cite (the fired rules' first, then the topic's own, each once), and why it is shown: the answers
+    behind every rule of the card's topic and level that the answers point to (each question once)."""
 
     topic: Topic
     items: tuple[Fired, ...]
     sources: tuple[str, ...]
+    reasons: tuple[Reason, ...] = ()
 
 
 class RuleSet:
@@ -305,8 +307,28 @@ class RuleSet:
             here = cards.setdefault(level, {})
             if topic not in here:
                 items = tuple(f for f in by_topic[topic] if f.rule.level == level)
-                here[topic] = Card(self.topics[topic], items, cited[topic])
+                reasons = self._card_reasons(topic, level, items, outcome.answers)
+                here[topic] = Card(self.topics[topic], items, cited[topic], reasons)
         return {level: tuple(here.values()) for level, here in cards.items()}
+
+    def _card_reasons(self, topic: str, level: str, items: tuple[Fired, ...], answers) -> tuple[Reason, ...]:
+        """Return the reasons of a card's fired rules, and of its topic's other rules at that level whose
+        conditions the answers meet but for an exclusion (Helen told of stenosis whose legs ache on
+        walking: the walking answer points to the card too, though only one message shows), each
+        question once, in questionnaire order."""
+        fired = {f.rule.id for f in items}
+        reasons = [r for f in items for r in f.reasons]
+        for rule in self.rules:
+            if (
+                rule.topic == topic
+                and rule.level == level
+                and rule.id not in fired
+                and rule.when is not None
+                and rule.when.holds_but_for_exclusions(answers)
+            ):
+                reasons.extend(self._reasons(rule, answers))
+        once = {reason.question: reason for reason in reversed(reasons)}
+        return tuple(sorted(once.values(), key=lambda reason: self._question_order[reason.question]))
 
     def _reasons(self, rule: Rule, answers: Mapping) -> tuple[Reason, ...]:
         if rule.when is None:

@@ -90,8 +90,9 @@ def entries(qdata: Mapping, rdata: Mapping, qfile: str, rfile: str) -> Iterator[
     for rule in rdata["rules"]:
         yield from _fields(rule, f"rules.{rule['id']}", RULE_FIELDS, rfile, f"topic '{rule['topic']}'")
     for sid, source in rdata["sources"].items():
-        # A source's title, in the patient's language; the page marks it as a text in English.
-        yield from _fields(source, f"sources.{sid}", ("title",), rfile, "sources")
+        # A source's title, in the patient's language; the page marks it as a text in English. Its
+        # publisher too: names stay names, the words around them ("and", what a name is) are translated.
+        yield from _fields(source, f"sources.{sid}", ("title", "publisher"), rfile, "sources")
     about = rdata.get("about") or {}
     if isinstance(about.get("written_by"), str):
         yield Entry(
@@ -325,8 +326,20 @@ def _build_translated(rules_dir: Path, language: str, english):
     problems: list[Problem] = []
     qdata = read_checked(rules_dir, "questionnaire.yaml", schemas.QUESTIONNAIRE, problems)
     rdata = read_checked(rules_dir, "rules.yaml", schemas.RULES, problems)
-    apply(qdata, rdata, read(rules_dir / f"{language}.yaml", problems))
+    data = _load(rules_dir / f"{language}.yaml", problems)
+    apply(qdata, rdata, _translations(data))
     translated = build_from_data(rules_dir, qdata, rdata, problems)
     translated.hash = english.hash
     translated.language = language
+    if by := translated.approval.get("by"):
+        translated.approval = {**translated.approval, "by": approver_words(data, by)}
     return translated
+
+
+def approver_words(data: Mapping, approved_by: str) -> str:
+    """Return who approved the safety content, in the file's language: a person's name stays as written;
+    an approver that is not a person ("the tech team (no clinician yet)") is said as the file's
+    `approvers` table says it."""
+    table = data.get("approvers") or {}
+    said = table.get(approved_by)
+    return said if isinstance(said, str) and said.strip() else approved_by

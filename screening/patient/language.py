@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/language/<code>", "switch_language", switch_language)
     app.context_processor(_language_globals)
     app.add_template_filter(local_date, "local_date")
+    app.add_template_global(made_on, "made_on")
 
 
 def offered() -> list[str]:
@@ -142,6 +143,16 @@ def local_date(day) -> str:
         return format_date(date.fromisoformat(text), format="long", locale=language)
     except ValueError:
         return text
+
+
+def made_on() -> str:
+    """Return today in the clinic's time zone, written the page's way ("December 7, 2026", "7 de diciembre
+    de 2026"), for the day a printed summary was made."""
+    from flask_babel import format_date
+
+    from . import clinictime, store
+
+    return format_date(clinictime.today(store.now(), clinictime.zone(current_app.config["TIMEZONE"])), "long")
 
 
 def _language_globals() -> dict:

@@ -24,6 +24,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NOT_ASKED = "Not asked"
 CONTACT_WORDS = {"phone": "Phone", "email": "Email"}
 LAYOUTS = ("machine", "sheet")
+BOM = "\ufeff"
 
 
 def neutralise(cell: str) -> str:
@@ -90,7 +91,10 @@ def sheet_row(row: dict, ruleset, notes: list[dict], when: Callable[[str], str])
     answers = json.loads(row["answers"])
     level = next((lv.label for lv in ruleset.levels if lv.id == row["level"]), row["level"])
     topics = [ruleset.topics[t].title if t in ruleset.topics else t for t in topic_ids(row["topics"])]
-    cells = [row["reference"], when(row["received"]), workflow.label(row["status"]), level, "; ".join(topics)]
+    status = workflow.label(row["status"])
+    if tries := workflow.tries_words(row.get("attempts") or 0, when(row.get("last_attempt") or "")):
+        status = f"{status} ({tries})"
+    cells = [row["reference"], when(row["received"]), status, level, "; ".join(topics)]
     cells.append(row["ruleset_version"])
     for question in ruleset.questionnaire.questions.values():
         value = answers.get(question.id)
@@ -142,6 +146,9 @@ def chunks(
         return text
 
     header = machine_header(ruleset) if layout == "machine" else sheet_header(ruleset)
+    if layout == "sheet":
+        # Excel on Windows reads a CSV without a byte-order mark in the local code page ("MÃ©ndez").
+        buffer.write(BOM)
     writer.writerow([neutralise(cell) for cell in header])
     yield flush()
     for rows in store.iter_inbox(db, query):
@@ -154,6 +161,18 @@ def chunks(
         if progress:
             progress(len(rows))
         yield flush()
+
+
+def file_name(query: store.InboxQuery, today: str, layout: str = "machine") -> str:
+    """Return the download's name, giving the days asked for: submissions-2026-11-30-to-2026-12-06.csv
+    (an open start reads "up-to", an open end runs to `today`; no dates at all: the day it was made)."""
+    if query.date_from:
+        days = f"{query.date_from}-to-{query.date_to or today}"
+    elif query.date_to:
+        days = f"up-to-{query.date_to}"
+    else:
+        days = today
+    return f"submissions-{days}{'-for-spreadsheet' if layout == 'sheet' else ''}.csv"
 
 
 def describe_filters(query: store.InboxQuery) -> str:

@@ -219,7 +219,7 @@ def note_form_for(row: dict, *, posted: bool = True) -> NoteForm:
     form.to_status.choices = choices(
         [
             ("", f"Keep it as {current}"),
-            *((s, workflow.label(s)) for s in workflow.MOVES.get(row["status"], ())),
+            *((s, workflow.move_label(row["status"], s)) for s in workflow.MOVES.get(row["status"], ())),
         ]
     )
     if not form.from_status.data:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -107,7 +108,7 @@ def inbox():
     db = get_db()
 
     def fetch(**page_args):
-        return store.inbox_page(db, query, **page_args)
+        return store.inbox_page(db, query, columns=ROW_COLUMNS, **page_args)
 
     first = query.levels if query.urgent else None
     rows, newer, older = pager.page(fetch, request.args, first=first)
@@ -132,10 +133,39 @@ def inbox():
     )
 
 
+ROW_COLUMNS = (*store.INBOX_COLUMNS, "attempts", "last_attempt", "outcome")
+
+
 def _inbox_row(row: dict) -> dict:
+    """Return what a row shows: the level and why it needs a person, what differs among the topics,
+    and how often the clinic tried to reach the patient."""
     ruleset = get_ruleset()
-    topics = [ruleset.topics[t].title if t in ruleset.topics else t for t in topic_ids(row["topics"])]
-    return {**row, "level_label": level_label(row["level"]), "topic_titles": topics}
+    everyone = {rule.topic for rule in ruleset.rules if rule.always}  # the card every adult gets
+    topics = [
+        ruleset.topics[t].title if t in ruleset.topics else t
+        for t in topic_ids(row["topics"])
+        if t not in everyone
+    ]
+    last = clinictime.short(row["last_attempt"], clinic_zone(), store.now())
+    return {
+        **row,
+        "level_label": level_label(row["level"]),
+        "topic_titles": topics,
+        "why": safety_titles(ruleset, json.loads(row["outcome"] or "{}")),
+        "tries": workflow.tries_words(row["attempts"], last),
+    }
+
+
+def safety_titles(ruleset, outcome: dict) -> list[str]:
+    """Return the titles of the emergency and urgent rules that fired, in today's English words when
+    the rule still exists (a Spanish patient's outcome stores the Spanish title)."""
+    safety_levels = {level.id for level in ruleset.levels if level.role}
+    titles = {rule.id: rule.title for rule in ruleset.rules}
+    return [
+        titles.get(rule["id"], rule.get("title", rule["id"]))
+        for rule in outcome.get("rules", [])
+        if rule.get("level") in safety_levels
+    ]
 
 
 def level_label(level_id: str) -> str:
@@ -172,9 +202,8 @@ def export_csv():
         detail=f"{rows:,} row{'' if rows == 1 else 's'}: {export.describe_filters(query)}"
         + (", for a spreadsheet" if layout == "sheet" else ""),
     )
-    suffix = "-for-spreadsheet" if layout == "sheet" else ""
     tz = clinic_zone()
-    filename = f"submissions-{store.now()[:10]}{suffix}.csv"
+    filename = export.file_name(query, clinictime.today(store.now(), tz).isoformat(), layout)
     ruleset = get_ruleset()
 
     def chunks() -> Iterator[str]:

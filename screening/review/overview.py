@@ -37,6 +37,7 @@ def overview():
         topic_charts=[small_chart(weeks, label, by_topic[i]) for i, label in topics],
         topics=[(label, by_topic[i]) for i, label in topics],
         today=today.isoformat(),
+        status_counts=store.status_counts(get_db()),
     )
 
 

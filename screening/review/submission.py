@@ -14,8 +14,8 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import faults, get_db, get_ruleset, store
-from . import bp, workflow
+from .. import clinictime, faults, get_db, get_ruleset, store
+from . import bp, clinic_zone, workflow
 from .forms import ActionForm, NoteForm, StatusForm, note_form_for
 from .inbox import level_label, topic_ids
 
@@ -82,6 +82,8 @@ def _page_for(row: dict, note_form: NoteForm | None = None, status: int = 200):
         notes=notes,
         changes=changes,
         next_statuses=workflow.MOVES.get(row["status"], ()),
+        move_label=workflow.move_label,
+        tries=workflow.tries_words(row["attempts"], _last_try(row)),
         note_form=note_form or note_form_for(row, posted=False),
         action_form=ActionForm(),
         same_ruleset=row["ruleset_hash"] == ruleset.hash,
@@ -89,6 +91,10 @@ def _page_for(row: dict, note_form: NoteForm | None = None, status: int = 200):
         today=_today_would_show(row) if row["ruleset_hash"] != ruleset.hash else None,
     )
     return page, status
+
+
+def _last_try(row: dict) -> str:
+    return clinictime.short(row["last_attempt"], clinic_zone(), store.now())
 
 
 def _today_would_show(row: dict) -> dict:
@@ -133,7 +139,7 @@ def change_status(reference: str):
         label = workflow.LABELS.get(wanted, wanted or "nothing")
         flash(f"A submission cannot move from {workflow.LABELS[row['status']]} to {label}.", "error")
     elif store.change_status(get_db(), row, current_user.record, seen, wanted):
-        flash(f"Status changed to {workflow.LABELS[wanted]}.")
+        flash(f"Status changed to {workflow.move_label(seen, wanted)}.")
     else:
         flash("Someone changed the status while you were reading. Check and try again.", "error")
     return redirect(target, code=303)

@@ -5,8 +5,8 @@ Callers import the package (`from screening import store`) and pass the database
 
 - `db`, `postgres`: the connection object of each store (SQLite's and the interface in `db`,
   PostgreSQL's pool in `postgres`), and everything that differs between the two
-- `schema_sqlite` (and `schema_sqlite_accounts`, the sign-in tables), `schema_postgres`: the tables,
-  indexes and triggers, migrated once per host start
+- `schema_sqlite` (the first schema) and `schema_sqlite_changes` (each change since), `schema_postgres`:
+  the tables, indexes and triggers, migrated once per host start
 - `submissions`: drafts and the idempotent send
 - `inbox`: keyset pages, search, counts and the long reads
 - `review`: notes, status moves and the audit log
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 
-from . import schema_postgres, schema_sqlite, schema_sqlite_accounts
+from . import schema_postgres, schema_sqlite, schema_sqlite_changes
 from .alerts import claim_alerts, failed_alerts, mark_alerts_sent, queue_alerts, retry_alerts_later
 from .copy import TABLES
 from .db import (

@@ -27,7 +27,14 @@ import sqlite_utils
 BUSY_TIMEOUT_MS = 5000
 SEARCH_PROBE_LIMIT = 2000  # at most this many matches: look them up; more: walk the date index instead
 POSTGRES_SCHEMES = ("postgresql", "postgres")
-STATUSES = ("new", "in_review", "contacted", "closed")  # how they move: screening/review/workflow.py
+STATUSES = (
+    "new",
+    "in_review",
+    "attempted",
+    "contacted",
+    "closed",
+)  # how they move: screening/review/workflow.py
+TRIED = "attempted"  # the status whose every move in counts one more try to reach the patient
 
 
 class DatabaseSettingError(ValueError):

@@ -179,7 +179,16 @@ def _ordered(
 def iter_inbox(db, query: InboxQuery, *, chunk: int = 1000, full: bool = False) -> Iterator[list[dict]]:
     """Yield every submission the query matches, in chunks of keyset pages (constant memory)."""
     cursor = None
-    columns = (*INBOX_COLUMNS, "answers", "ruleset_version", "email", "phone", "contact_method")
+    columns = (
+        *INBOX_COLUMNS,
+        "answers",
+        "ruleset_version",
+        "email",
+        "phone",
+        "contact_method",
+        "attempts",
+        "last_attempt",
+    )
     if full:
         columns = (*columns, "ruleset_hash")
     while True:

@@ -7,7 +7,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .db import clock
+from .db import TRIED, clock
 
 # The client address of the request being served (empty for the command line): every audit entry keeps
 # it. The web layer sets it once per request, so no caller has to pass it along.
@@ -167,10 +167,15 @@ def change_status(db, submission: dict, reviewer: dict, from_status: str, to_sta
 
 
 def _move(db, submission: dict, reviewer: dict, from_status: str, to_status: str, at: str) -> bool:
-    """Write a status move inside the caller's transaction; False when the status had changed."""
+    """Write a status move inside the caller's transaction; False when the status had changed.
+
+    A move to Tried, not reached (from any status, itself included) counts one more try, at `at`.
+    """
+    tried = to_status == TRIED
     cursor = db.execute(
-        "UPDATE submissions SET status = ?, updated = ? WHERE id = ? AND status = ?",
-        [to_status, at, submission["id"], from_status],
+        "UPDATE submissions SET status = ?, updated = ?, attempts = attempts + ?, "
+        "last_attempt = CASE WHEN ? = 1 THEN ? ELSE last_attempt END WHERE id = ? AND status = ?",
+        [to_status, at, int(tried), int(tried), at, submission["id"], from_status],
     )
     if cursor.rowcount != 1:
         return False

@@ -239,6 +239,17 @@ def p026_lockout_alerts() -> list[str]:
     ]
 
 
+def p030_tried_not_reached() -> list[str]:
+    """The status `attempted` (Tried, not reached), and how often and when the clinic last tried."""
+    return [
+        "ALTER TABLE submissions DROP CONSTRAINT IF EXISTS submissions_status_check",
+        f"ALTER TABLE submissions ADD CONSTRAINT submissions_status_check CHECK (status IN ({_statuses()}))",
+        "ALTER TABLE submissions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE submissions ADD COLUMN last_attempt TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
+        "INSERT INTO submission_status_counts (status, n) VALUES ('attempted', 0) ON CONFLICT DO NOTHING",
+    ]
+
+
 MIGRATIONS = [
     ("p001_schema", p001_schema),
     ("p002_submission_language", p002_submission_language),
@@ -249,6 +260,7 @@ MIGRATIONS = [
     ("p022_password_signin", p022_password_signin),
     ("p025_two_step", p025_two_step),
     ("p026_lockout_alerts", p026_lockout_alerts),
+    ("p030_tried_not_reached", p030_tried_not_reached),
 ]
 
 

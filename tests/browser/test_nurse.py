@@ -55,7 +55,9 @@ def test_the_nurses_monday(browser, server, passkey):
         press(page, "Apply filters")
         with page.expect_download() as download:
             page.get_by_role("link", name="Download these for a spreadsheet").click()
+        assert download.value.suggested_filename == f"submissions-{today}-to-{today}-for-spreadsheet.csv"
         with open(download.value.path(), encoding="utf-8") as f:
+            assert f.read(1) == "\ufeff", "a byte-order mark, so Excel reads the names right"
             rows = {row["Reference"]: row for row in csv.DictReader(io.StringIO(f.read()))}
         assert rows[urgent]["Status"] == "Contacted"
         assert rows[urgent]["Notes"].endswith("Called, left a message.")

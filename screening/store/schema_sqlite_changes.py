@@ -1,7 +1,8 @@
-"""The SQLite migrations for reviewers' accounts and sign-in (sessions, single sign-on, two-step
-sign-in), registered on the same sqlite-utils `Migrations` as schema_sqlite's, after them.
+"""The SQLite migrations that change the first schema (m020 on), in the order they apply: sign-in
+(sessions, single sign-on, two-step), then the reviewers' statuses, and so on. They register on the same
+sqlite-utils `Migrations` as schema_sqlite's (m001 to m009, the first schema), after them.
 
-`store/__init__.py` imports this module after schema_sqlite, which fixes the order they apply in.
+`store/__init__.py` imports this module after schema_sqlite, which fixes that order.
 """
 
 from __future__ import annotations
@@ -74,3 +75,27 @@ def m026_lockout_alerts(db: sqlite_utils.Database) -> None:
     db.execute("DROP TABLE outbox")
     db.execute("ALTER TABLE outbox_new RENAME TO outbox")
     db.execute("CREATE INDEX outbox_due ON outbox (due) WHERE sent IS NULL AND failed IS NULL")
+
+
+@migrations()
+def m030_tried_not_reached(db: sqlite_utils.Database) -> None:
+    """The status `attempted` (Tried, not reached), and how often and when the clinic last tried.
+
+    SQLite cannot alter a CHECK constraint in place; widening it (every stored row still passes) is the
+    change its documentation allows through `writable_schema`, with the schema version raised so every
+    connection reads the new definition. Rebuilding the table instead would drop its triggers and
+    cascade through the tables that reference it.
+    """
+    old = "CHECK (status IN ('new', 'in_review', 'contacted', 'closed'))"
+    new = "CHECK (status IN ('new', 'in_review', 'attempted', 'contacted', 'closed'))"
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    db.execute(
+        "UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'submissions'",
+        [old, new],
+    )
+    db.execute(f"PRAGMA schema_version = {version + 1}")
+    db.execute("PRAGMA writable_schema = OFF")
+    db.execute("ALTER TABLE submissions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE submissions ADD COLUMN last_attempt TEXT NOT NULL DEFAULT ''")
+    db.execute("INSERT OR IGNORE INTO submission_status_counts (status, n) VALUES ('attempted', 0)")
