@@ -192,11 +192,18 @@ def p004_draft_summary() -> list[str]:
     ]
 
 
+def p060_draft_revision() -> list[str]:
+    """Each save of a draft counts a revision, so a step sent from a page older than another tab's save
+    is shown to the patient instead of overwriting it."""
+    return ["ALTER TABLE drafts ADD COLUMN revision INTEGER NOT NULL DEFAULT 0"]
+
+
 MIGRATIONS = [
     ("p001_schema", p001_schema),
     ("p002_submission_language", p002_submission_language),
     ("p003_search_statistics", p003_search_statistics),
     ("p004_draft_summary", p004_draft_summary),
+    ("p060_draft_revision", p060_draft_revision),
 ]
 
 

@@ -337,3 +337,10 @@ def m009_draft_summary(db: sqlite_utils.Database) -> None:
     """The summary a patient was shown is kept with the draft, so the send stores that very page."""
     db.execute("ALTER TABLE drafts ADD COLUMN summary_key TEXT NOT NULL DEFAULT ''")
     db.execute("ALTER TABLE drafts ADD COLUMN summary_html TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m060_draft_revision(db: sqlite_utils.Database) -> None:
+    """Each save of a draft counts a revision, so a step sent from a page older than another tab's save
+    is shown to the patient instead of overwriting it."""
+    db.execute("ALTER TABLE drafts ADD COLUMN revision INTEGER NOT NULL DEFAULT 0")
