@@ -319,3 +319,20 @@ def test_every_save_counts_a_revision_and_a_save_over_an_older_one_is_refused(da
         assert not store.save_draft(db, "missing", {}, {}, revision=0)
     finally:
         db.close()
+
+
+def test_the_choice_after_another_tab_is_in_the_patients_language(started, client, second_tab):
+    old_page = _step_form(client, "about")
+    second_tab.answer("about", {**DEFAULT_ANSWERS, "impact": 9})
+    client.set_cookie("language", "es")
+    second_tab.client.set_cookie("language", "es")
+    switch(client, "safety", {**DEFAULT_ANSWERS})  # the draft now says Spanish
+    response = client.post("/step/about", data={**old_page, **_fields({**DEFAULT_ANSWERS, "impact": 2})})
+    html = page(response)
+    assert (response.status_code, html.html["lang"]) == (409, "es")
+    assert html.h1.get_text(strip=True) == "Usted cambió estas respuestas en otra pestaña o ventana"
+    assert [b.get_text(strip=True) for b in html.select("main button")] == [
+        "Quedarme con las respuestas guardadas",
+        "Usar las respuestas que acabo de enviar",
+    ]
+    assert "Todavía no se guardó nada. Elija con qué respuestas se queda." in text_of(response)
