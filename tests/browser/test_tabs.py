@@ -114,3 +114,19 @@ def test_two_tabs_never_overwrite_each_other_silently(context, server):
     second.goto(server + "/step/about")
     expect(second.locator("#age_band-18_to_49")).to_be_checked()
     shoot(second, "tabs-after-choice")
+
+
+def test_the_browsers_back_button_then_continue_saves_without_a_conflict(any_page, server):
+    page, _ = any_page
+    to_step_two(page, server)
+    fill_step(page, {**DEFAULTS, "walking_pattern": "no"})
+    press(page, "Continue")
+    expect(page.locator("h1")).to_have_text("What you have been told")
+    with page.expect_navigation(wait_until="load"):
+        page.go_back()
+    expect(page.locator("h1")).to_have_text("You and your pain")
+    click_label(page, "impact-9")
+    with page.expect_navigation(wait_until="load") as sent:
+        page.get_by_role("button", name="Continue").click()
+    assert sent.value.status == 200  # after the redirect to the next step: saved, no 409
+    expect(page.locator("h1")).to_have_text("What you have been told")
