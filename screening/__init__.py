@@ -89,7 +89,7 @@ def _prepare_database(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from . import review
     from .fhir import api
-    from .patient import sending, steps  # noqa: F401 (sending adds its pages to steps.bp when imported)
+    from .patient import keeping, sending, steps  # noqa: F401 (sending and keeping add pages to steps.bp)
     from .review import auth, oidc
 
     app.register_blueprint(steps.bp)

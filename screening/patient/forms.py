@@ -122,6 +122,22 @@ def read_posted(step, formdata, *, options_only: bool = False) -> dict:
     return answers
 
 
+def read_ticked(step, formdata) -> dict:
+    """Return what is ticked on a posted step, valid together or not: each value that is one of the
+    page's own boxes (an option, or a number on the scale), for a page to show again exactly so."""
+    answers = {}
+    for question in step.questions:
+        values = formdata.getlist(question.id)
+        if question.type == "number":
+            boxes = {str(n) for n in range(question.min, question.max + 1)}
+            ticked = [int(v) for v in values if v in boxes][:1]
+        else:
+            ticked = list(dict.fromkeys(v for v in values if question.option(v) is not None))
+        if ticked:
+            answers[question.id] = ticked if question.type == "multi" else ticked[0]
+    return answers
+
+
 def form_answers(questionnaire: Questionnaire, form: FlaskForm, shown) -> dict:
     """Return the answers in a validated step form."""
     answers = {}

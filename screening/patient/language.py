@@ -1,5 +1,6 @@
 """Which language a patient reads: chosen on the first visit from the browser's Accept-Language, switched
-by a link on every patient page, and kept with the draft (and in a cookie until a draft exists).
+by a link on every patient page (on a step, a button of the step's form: `keeping.py`), and kept with
+the draft (and in a cookie until a draft exists).
 
 Template text goes through Flask-Babel's gettext catalogues (`translations/`); the rule files' text comes
 from the RuleSet of that language (`screening/engine/translations.py`). Reviewers, the FHIR API and the
@@ -99,8 +100,13 @@ def switch_language(code: str):
         return redirect(back)
     draft = store.get_draft(get_db(), web.cookie(DRAFT_COOKIE))
     if draft is not None:
-        store.save_draft(get_db(), draft["token"], draft["answers"], {**draft["progress"], "language": code})
-    response = redirect(back)
+        progress = {**draft["progress"], "language": code}
+        store.save_draft(get_db(), draft["token"], draft["answers"], progress, revision=draft["revision"])
+    return remember(redirect(back), code)
+
+
+def remember(response, code: str):
+    """Keep the patient's language in a cookie too (for pages before a draft, and after it ends)."""
     response.set_cookie(
         web.cookie_name(LANGUAGE_COOKIE),
         code,

@@ -9,9 +9,9 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_wtf.csrf import CSRFError
 
 from .. import faults, get_db, store, web
-from . import drafts
+from . import drafts, revisions
 from .drafts import DRAFT_COOKIE, EMERGENCY_KEY
-from .forms import SendForm, form_answers, read_posted, step_form_class
+from .forms import SendForm, form_answers, read_posted, read_ticked, step_form_class
 from .language import current_language, patient_ruleset
 
 bp = Blueprint("patient", __name__)
@@ -104,9 +104,9 @@ def step(step_id: str):
     index = _step_index(step_id)
     draft = drafts.current()
     if draft is None:
-        if request.method == "POST" and index == _emergency_step_index():
+        if request.method == "POST" and index == emergency_step_index():
             # The draft is gone, but an emergency answer must still reach the emergency page.
-            outcome = _emergency_in_post(questionnaire_step(index), {})
+            outcome = emergency_in_post(questionnaire_step(index), {})
             if outcome is not None:
                 return show_emergency(outcome)
         return drafts.expired()
@@ -119,11 +119,22 @@ def step(step_id: str):
         return redirect(target)
     if request.method == "POST":
         return _post_step(draft, step, index, answers)
+    kept = revisions.unsaved(draft, step.id)  # ticked before a language switch, not saved yet
+    if kept is not None:
+        answers = {**_other_steps(step, answers), **kept["answers"]}
     shown = tuple(q.id for q in questionnaire.shown_questions(step.id, answers))
     form_class = step_form_class(questionnaire, step.id, shown)
     form = form_class(data=_form_data(step, answers), formdata=None)
     form.shown.data = " ".join(shown)
-    return _render_step(step, index, form, shown, answers, urgent=_new_urgent_notices(draft))
+    revision = revisions.page_revision(draft, step.id)
+    urgent = _new_urgent_notices(draft)
+    return _render_step(step, index, form, shown, answers, urgent=urgent, revision=revision)
+
+
+def _other_steps(step, answers: dict) -> dict:
+    """Return the answers to every question not on this step."""
+    questions = patient_ruleset().questionnaire.questions
+    return {k: v for k, v in answers.items() if questions[k].step != step.id}
 
 
 def _new_urgent_notices(draft: dict) -> list:
@@ -135,7 +146,8 @@ def _new_urgent_notices(draft: dict) -> list:
     if fresh:
         progress = dict(draft["progress"], urgent_seen=sorted(seen | {f.rule.id for f in fresh}))
         with faults.tolerated(f"{request.method} {request.path} (marking notices seen)"):
-            store.save_draft(get_db(), draft["token"], draft["answers"], progress)
+            # Only over the revision read: never over answers another tab saved meanwhile.
+            store.save_draft(get_db(), draft["token"], draft["answers"], progress, revision=draft["revision"])
     return fresh
 
 
@@ -150,20 +162,18 @@ def _form_data(step, answers: dict) -> dict:
 
 def _posted_answers(step, answers: dict) -> dict:
     """Return the draft's answers with this step's replaced by what was posted (unchecked)."""
-    questionnaire = patient_ruleset().questionnaire
-    merged = {k: v for k, v in answers.items() if questionnaire.questions[k].step != step.id}
-    return {**merged, **read_posted(step, request.form)}
+    return {**_other_steps(step, answers), **read_posted(step, request.form)}
 
 
 def questionnaire_step(index: int):
     return patient_ruleset().questionnaire.steps[index]
 
 
-def _emergency_step_index() -> int:
+def emergency_step_index() -> int:
     return _step_index(patient_ruleset().questionnaire.emergency_step.id)
 
 
-def _emergency_in_post(step, answers: dict):
+def emergency_in_post(step, answers: dict):
     """Return the emergency outcome if what was posted on this step already reaches it, else None.
 
     Only the posted values that are real options count; nothing else on the step needs to be valid or
@@ -174,13 +184,16 @@ def _emergency_in_post(step, answers: dict):
     return ruleset.emergency_from_partial({**posted, **read_posted(step, request.form, options_only=True)})
 
 
-def _post_step(draft: dict, step, index: int, answers: dict):
+def _post_step(draft: dict, step, index: int, answers: dict, attempt: int = 1):
     questionnaire = patient_ruleset().questionnaire
-    if index == _emergency_step_index():
-        outcome = _emergency_in_post(step, answers)
-        if outcome is not None:
+    if index == emergency_step_index():
+        outcome = emergency_in_post(step, answers)
+        if outcome is not None:  # at once, whatever the page's revision
             store.delete_draft(get_db(), draft["token"])
             return show_emergency(outcome)
+    if revisions.conflicts(draft, step, read_ticked(step, request.form)):
+        return revisions.conflict_page(draft, step, read_ticked(step, request.form), questionnaire)
+    revision = revisions.page_revision(draft, step.id)
     posted = _posted_answers(step, answers)
     shown = tuple(q.id for q in questionnaire.shown_questions(step.id, posted))
     rendered = tuple(request.form.get("shown", "").split())
@@ -190,16 +203,23 @@ def _post_step(draft: dict, step, index: int, answers: dict):
     if new_questions:
         # Without JavaScript, an answer just revealed a question: show it before going on.
         form.shown.data = " ".join(shown)
-        return _render_step(step, index, form, shown, posted, revealed=new_questions)
+        return _render_step(step, index, form, shown, posted, revealed=new_questions, revision=revision)
     if not form.validate():
         form.shown.data = " ".join(shown)
-        return _render_step(step, index, form, shown, posted), 400
-    kept = {k: v for k, v in answers.items() if questionnaire.questions[k].step != step.id}
-    kept.update(form_answers(questionnaire, form, shown))
-    kept = questionnaire.clean(kept)
-    progress = dict(draft["progress"])
-    if not store.save_draft(get_db(), draft["token"], kept, progress):
-        return drafts.expired()
+        return _render_step(step, index, form, shown, posted, revision=revision), 400
+    kept = questionnaire.clean({**_other_steps(step, answers), **form_answers(questionnaire, form, shown)})
+    progress = revisions.after_saving(
+        draft["progress"], questionnaire.steps, step.id, answers, kept, draft["revision"] + 1
+    )
+    if not store.save_draft(get_db(), draft["token"], kept, progress, revision=draft["revision"]):
+        fresh = drafts.current()  # gone, or another tab saved it a moment ago: look again
+        if fresh is None or attempt >= 3:
+            return (
+                drafts.expired()
+                if fresh is None
+                else revisions.conflict_page(fresh, step, read_ticked(step, request.form), questionnaire)
+            )
+        return _post_step(fresh, step, index, dict(fresh["answers"]), attempt + 1)
     return _after_step(draft, step, index, kept)
 
 
@@ -231,7 +251,16 @@ def emergency():
 
 
 def _render_step(
-    step, index: int, form, shown, answers: dict, revealed=(), stale=False, urgent=(), unavailable=False
+    step,
+    index: int,
+    form,
+    shown,
+    answers: dict,
+    revealed=(),
+    stale=False,
+    urgent=(),
+    unavailable=False,
+    revision=None,
 ):
     questionnaire = patient_ruleset().questionnaire
     shown_steps = questionnaire.shown_steps(answers)
@@ -255,6 +284,7 @@ def _render_step(
         urgent_level=patient_ruleset().urgent_level,
         other_answers={k: v for k, v in answers.items() if questionnaire.questions[k].step != step.id},
         orders=_orders(questionnaire),
+        revision=revision,
     )
 
 
@@ -305,12 +335,14 @@ def topics():
     return render_template("patient/topics.html", rules_by_topic=rules_by_topic)
 
 
-def _step_again(draft_answers: dict, **notice):
+def _step_again(draft: dict | None, **notice):
     """Render the posted step again with what the patient ticked and typed, and a notice."""
     index = _step_index(request.view_args.get("step_id", ""))
     questionnaire = patient_ruleset().questionnaire
     step = questionnaire.steps[index]
-    posted = _posted_answers(step, draft_answers)
+    posted = _posted_answers(step, draft["answers"] if draft else {})
+    if draft is not None:
+        notice["revision"] = revisions.page_revision(draft, step.id)
     shown = tuple(q.id for q in questionnaire.shown_questions(step.id, posted))
     form = step_form_class(questionnaire, step.id, shown)(formdata=None, data=_form_data(step, posted))
     form.shown.data = " ".join(shown)
@@ -325,17 +357,23 @@ def _step_unavailable():
         if faults.classify(exc) is None:
             raise
         draft = None
-    return _step_again(draft["answers"] if draft else {}, unavailable=True)
+    return _step_again(draft, unavailable=True)
 
 
 @bp.app_errorhandler(CSRFError)
 def csrf_error(exc: CSRFError):
     """Never show a bare error page for an old form: show it again with the answers kept."""
-    if request.endpoint == "patient.step" and request.view_args.get("step_id") in {s.id for s in _steps()}:
+    known_step = request.view_args.get("step_id") in {s.id for s in _steps()}
+    if request.endpoint in ("patient.step", "patient.step_language") and known_step:
+        step_id = request.view_args.get("step_id", "")
+        if request.method == "POST" and step_id == patient_ruleset().questionnaire.emergency_step.id:
+            outcome = emergency_in_post(questionnaire_step(_step_index(step_id)), {})
+            if outcome is not None:  # an emergency answer wins at once, even from a page left open
+                return show_emergency(outcome)
         draft = drafts.current()
         if draft is None:
             return drafts.expired()
-        return _step_again(draft["answers"], stale=True), 400
+        return _step_again(draft, stale=True), 400
     if request.endpoint == "patient.send":
         form = SendForm(formdata=request.form)  # never the body as JSON: it may not even parse
         form.consent.data = False

@@ -250,6 +250,12 @@ def p030_tried_not_reached() -> list[str]:
     ]
 
 
+def p060_draft_revision() -> list[str]:
+    """Each save of a draft counts a revision, so a step sent from a page older than another tab's save
+    is shown to the patient instead of overwriting it."""
+    return ["ALTER TABLE drafts ADD COLUMN revision INTEGER NOT NULL DEFAULT 0"]
+
+
 MIGRATIONS = [
     ("p001_schema", p001_schema),
     ("p002_submission_language", p002_submission_language),
@@ -261,6 +267,7 @@ MIGRATIONS = [
     ("p025_two_step", p025_two_step),
     ("p026_lockout_alerts", p026_lockout_alerts),
     ("p030_tried_not_reached", p030_tried_not_reached),
+    ("p060_draft_revision", p060_draft_revision),
 ]
 
 

@@ -99,3 +99,10 @@ def m030_tried_not_reached(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE submissions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE submissions ADD COLUMN last_attempt TEXT NOT NULL DEFAULT ''")
     db.execute("INSERT OR IGNORE INTO submission_status_counts (status, n) VALUES ('attempted', 0)")
+
+
+@migrations()
+def m060_draft_revision(db: sqlite_utils.Database) -> None:
+    """Each save of a draft counts a revision, so a step sent from a page older than another tab's save
+    is shown to the patient instead of overwriting it."""
+    db.execute("ALTER TABLE drafts ADD COLUMN revision INTEGER NOT NULL DEFAULT 0")

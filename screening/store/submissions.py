@@ -53,30 +53,38 @@ def create_draft(db, ttl_hours: int, progress: dict | None = None) -> str:
 
 
 def get_draft(db, token: str | None, *, with_summary: bool = False) -> dict | None:
-    """Return the draft's answers and progress (and, `with_summary`, the summary kept with it as
-    `summary`: its key and its page), or None when it is missing or has expired."""
+    """Return the draft's answers, progress and revision (and, `with_summary`, the summary kept with it
+    as `summary`: its key and its page), or None when it is missing or has expired."""
     if not token:
         return None
     summary = ", summary_key, summary_html" if with_summary else ""
-    row = db.one(f"SELECT answers, progress, expires{summary} FROM drafts WHERE token = ?", [token])  # noqa: S608
+    row = db.one(f"SELECT answers, progress, revision, expires{summary} FROM drafts WHERE token = ?", [token])  # noqa: S608
     if row is None:
         return None
     if row["expires"] <= clock():
         with faults.tolerated("reading a draft (deleting it once expired)"):
             delete_draft(db, token)
         return None
-    draft = {"token": token, "answers": json.loads(row["answers"]), "progress": json.loads(row["progress"])}
+    draft = {
+        "token": token,
+        "answers": json.loads(row["answers"]),
+        "progress": json.loads(row["progress"]),
+        "revision": row["revision"],
+    }
     if with_summary:
         draft["summary"] = (row["summary_key"], row["summary_html"])
     return draft
 
 
-def save_draft(db, token: str, answers: dict, progress: dict) -> bool:
-    """Store the draft's answers and progress; return False when the draft is gone."""
+def save_draft(db, token: str, answers: dict, progress: dict, *, revision: int | None = None) -> bool:
+    """Store the draft's answers and progress and count one more revision; return False when the draft
+    is gone, or (given the `revision` it was read at) when another request saved it since."""
     at = clock()
+    same_revision = "" if revision is None else " AND revision = ?"
     cursor = db.write(
-        "UPDATE drafts SET answers = ?, progress = ?, updated = ? WHERE token = ? AND expires > ?",
-        [to_json(answers), to_json(progress), at, token, at],
+        "UPDATE drafts SET answers = ?, progress = ?, updated = ?, revision = revision + 1 "  # noqa: S608
+        f"WHERE token = ? AND expires > ?{same_revision}",
+        [to_json(answers), to_json(progress), at, token, at, *([] if revision is None else [revision])],
     )
     return cursor.rowcount == 1
 

@@ -181,7 +181,7 @@ def test_the_whole_questionnaire_by_keyboard_alone(page, server):
     page.keyboard.press("Enter")
     page.wait_for_url("**/step/safety")
     # Continue with nothing chosen: focus moves to the error summary.
-    page.locator("button[type=submit]").focus()
+    page.locator("main button[type=submit]").focus()
     page.keyboard.press("Enter")
     page.wait_for_selector(".error-summary")
     # The page script moves focus once it has run (it is deferred): wait for that, up to the timeout.
@@ -210,7 +210,7 @@ def test_the_whole_questionnaire_by_keyboard_alone(page, server):
                 for _ in range(index):
                     page.keyboard.press("ArrowRight")
             assert target.is_checked(), question.id
-        page.locator("button[type=submit]").focus()
+        page.locator("main button[type=submit]").focus()
         with page.expect_navigation():
             page.keyboard.press("Enter")
         assert page.locator(".error-summary").count() == 0, page.locator(".error-summary").inner_text()

@@ -77,10 +77,10 @@ def test_switching_to_english_part_way_keeps_the_answers(spanish_page, server):
     fill_step(page, {**DEFAULTS, "age_band": "65_to_79"})
     press(page, "Seguir")
     expect(page.locator("h1")).to_have_text("Lo que le han dicho")
-    follow(page, page.locator("a.language-link"))
+    follow(page, page.locator("button.language-link"))
     assert page.url.endswith("/step/told")
     assert page.locator("html").get_attribute("lang") == "en"
     expect(page.locator("h1")).to_have_text("What you have been told")
     follow(page, page.get_by_role("link", name="Back", exact=True))
     expect(page.locator("#age_band-65_to_79")).to_be_checked()
-    expect(page.locator("a.language-link")).to_have_text("Español")
+    expect(page.locator("button.language-link")).to_have_text("Español")
