@@ -431,7 +431,7 @@ def test_names_stay_names_and_the_words_around_them_are_spanish(client, spanish_
 
 
 def test_a_person_who_approved_stays_as_named(spanish_ruleset):
-    from screening.translations import approver_words
+    from screening.engine.translations import approver_words
 
     table = {"approvers": {"the tech team (no clinician yet)": "el equipo técnico"}}
     assert approver_words(table, "Dr Ada Lane") == "Dr Ada Lane"

@@ -217,7 +217,8 @@ def upgraded_store(store_kind, tmp_path, request, monkeypatch):
 def test_an_older_database_learns_tried_not_reached(store_kind, tmp_path, request, monkeypatch):
     db = upgraded_store(store_kind, tmp_path, request, monkeypatch)
     applied = store.migrate(db)
-    assert applied == ["m030_tried_not_reached" if store_kind == "sqlite" else "p030_tried_not_reached"]
+    # Tried, not reached comes first; any later migration follows it.
+    assert applied[0] == ("m030_tried_not_reached" if store_kind == "sqlite" else "p030_tried_not_reached")
     row = store.submission_for_review(db, "BP-OLD1")
     assert (row["status"], row["attempts"], row["last_attempt"]) == ("in_review", 0, "")
     reviewer = {"id": None, "email": "nurse@example.org"}

@@ -156,7 +156,7 @@ def made_on() -> str:
     de 2026"), for the day a printed summary was made."""
     from flask_babel import format_date
 
-    from . import clinictime, store
+    from .. import clinictime, store
 
     return format_date(clinictime.today(store.now(), clinictime.zone(current_app.config["TIMEZONE"])), "long")
 
