@@ -61,7 +61,8 @@ def _prepare_database(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import api, auth, patient, review
+    from . import auth, patient, review
+    from .fhir import api
 
     app.register_blueprint(patient.bp)
     auth.init_app(app)

@@ -20,9 +20,10 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhirpathpy import evaluate
 from fhirpathpy.models import models
 
-from screening import fhir, get_db
+from screening import get_db
 from screening.checks import case_answers
 from screening.cli import cli
+from screening.fhir import resources as fhir
 from screening.seed import random_answer, random_answers
 
 SYSTEMS = fhir.Systems("https://clinic.example.org")

@@ -50,7 +50,7 @@ def _choice_check(name: str, value: str | None, allowed) -> str:
 
 def _export_fhir(db, ruleset, query, target: Path, total: int) -> None:
     """Write NDJSON, one resource a line, a keyset page of submissions at a time (constant memory)."""
-    from .. import fhir
+    from ..fhir import resources as fhir
 
     systems = fhir.Systems(current_app.config["BASE_URL"] or "http://127.0.0.1:5000")
     with (
@@ -76,7 +76,7 @@ def api_token_add(name: str) -> None:
     """Create a token named NAME; print it once, as the last line (only its hash is kept)."""
     import secrets
 
-    from ..api import token_hash
+    from ..fhir.api import token_hash
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}", name):
         raise click.ClickException(

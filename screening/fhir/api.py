@@ -12,7 +12,8 @@ import re
 
 from flask import Blueprint, Response, current_app, json, request, url_for
 
-from . import fhir, get_db, get_ruleset, store
+from .. import get_db, get_ruleset, store
+from . import resources as fhir
 
 bp = Blueprint("api", __name__)
 

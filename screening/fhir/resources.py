@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 
-from .rules import RuleSet
+from ..rules import RuleSet
 
 FHIR_VERSION = "4.0.1"
 QUESTIONNAIRE_ID = "back-pain-screening"
