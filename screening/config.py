@@ -291,6 +291,13 @@ SETTINGS: tuple[Setting, ...] = (
         "the site's address, for links in alerts and FHIR",
     ),
     Setting(
+        "SCREENING_EXPORT_DIR",
+        "EXPORT_DIR",
+        str(INSTANCE / "exports"),
+        _path_or(INSTANCE / "exports"),
+        "where FHIR Bulk Data ($export) files are kept for a day (shared storage for several hosts)",
+    ),
+    Setting(
         "SCREENING_DIGEST_HOUR",
         "DIGEST_HOUR",
         8,

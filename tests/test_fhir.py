@@ -24,6 +24,7 @@ from screening import get_db
 from screening.checks import case_answers
 from screening.cli import cli
 from screening.fhir import resources as fhir
+from screening.fhir.form import Form
 from screening.seed import random_answer, random_answers
 
 SYSTEMS = fhir.Systems("https://clinic.example.org")
@@ -125,15 +126,17 @@ def answer_sets(ruleset):
     return sets
 
 
+def conditional(item: dict) -> bool:
+    return "enableWhen" in item or any(
+        e["url"] == fhir.ENABLE_WHEN_EXPRESSION for e in item.get("extension", [])
+    )
+
+
 def test_enable_when_agrees_with_the_engine_for_every_case_and_random_answers(ruleset):
+    """An item is enabled when its group is and it is (R4); together they say what show_when says."""
     questionnaire = fhir.questionnaire(ruleset, SYSTEMS)
-    items = [i for g in questionnaire["item"] for i in g["item"]]
-    conditional = [
-        i
-        for i in items
-        if "enableWhen" in i or any(e["url"] == fhir.ENABLE_WHEN_EXPRESSION for e in i.get("extension", []))
-    ]
-    assert {i["linkId"] for i in conditional} == {
+    pairs = [(g, i) for g in questionnaire["item"] for i in g["item"]]
+    assert {i["linkId"] for g, i in pairs if conditional(g) or conditional(i)} == {
         q.id for q in ruleset.questionnaire.questions.values() if q.show_when
     }
     disagreements = []
@@ -145,12 +148,42 @@ def test_enable_when_agrees_with_the_engine_for_every_case_and_random_answers(ru
             "answers": answers,
             "ruleset_version": ruleset.version,
         }
-        response = fhir.questionnaire_response(row, ruleset, SYSTEMS)
-        for item in conditional:
-            engine = ruleset.questionnaire.questions[item["linkId"]].show_when.test(answers)
-            if enabled(item, response) != engine:
+        response = fhir.questionnaire_response(row, Form.of(ruleset), SYSTEMS)
+        for group, item in pairs:
+            question = ruleset.questionnaire.questions[item["linkId"]]
+            engine = question.show_when is None or question.show_when.test(answers)
+            if (enabled(group, response) and enabled(item, response)) != engine:
                 disagreements.append((item["linkId"], answers))
     assert disagreements == []
+
+
+def test_a_childs_hidden_steps_are_hidden_at_their_group(ruleset):
+    """Each step with a show_when carries it on its group, and its items no longer repeat it."""
+    groups = {g["linkId"]: g for g in fhir.questionnaire(ruleset, SYSTEMS)["item"]}
+    hidden = [s.id for s in ruleset.questionnaire.steps if s.show_when is not None]
+    assert hidden and all(conditional(groups[step]) for step in hidden)
+    child = {
+        "emergency_signs": ["none"],
+        "major_trauma": "no",
+        "warning_signs": ["none"],
+        "age_band": "under_18",
+    }
+    row = {
+        "reference": "T-1",
+        "received": "2026-11-22T12:00:00+00:00",
+        "answers": child,
+        "ruleset_version": "x",
+    }
+    response = fhir.questionnaire_response(row, Form.of(ruleset), SYSTEMS)
+    assert [step for step in hidden if enabled(groups[step], response)] == []
+    only_the_steps = [
+        item
+        for step in ruleset.questionnaire.steps
+        if step.show_when is not None
+        for item in groups[step.id]["item"]
+        if ruleset.questionnaire.questions[item["linkId"]].show_when_data == step.show_when_data
+    ]
+    assert only_the_steps and not any(conditional(item) for item in only_the_steps)
 
 
 # --- a sent submission, through the API ------------------------------------------------------------

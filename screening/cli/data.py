@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -50,19 +49,27 @@ def _choice_check(name: str, value: str | None, allowed) -> str:
 
 def _export_fhir(db, ruleset, query, target: Path, total: int) -> None:
     """Write NDJSON, one resource a line, a keyset page of submissions at a time (constant memory)."""
+    from ..fhir import ndjson
     from ..fhir import resources as fhir
+    from ..fhir.form import Forms
 
     systems = fhir.Systems(current_app.config["BASE_URL"] or "http://127.0.0.1:5000")
     with (
         open(target, "w", encoding="utf-8") as out,
         click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar,
     ):
-        out.write(json.dumps(fhir.questionnaire(ruleset, systems), separators=(",", ":")) + "\n")
-        for rows in store.iter_inbox(db, query, full=True):
-            for row in rows:
-                for resource in fhir.resources_for(row, ruleset, systems):
-                    out.write(json.dumps(resource, separators=(",", ":")) + "\n")
-            bar.update(len(rows))
+        out.write(ndjson.line(fhir.questionnaire(ruleset, systems)))
+        done = [0]
+
+        def advance(rows: int) -> bool:
+            bar.update(rows - done[0])
+            done[0] = rows
+            return True
+
+        outputs = dict.fromkeys(ndjson.SUBMISSION_TYPES, out)
+        ndjson.write_submissions(
+            store.iter_inbox(db, query, full=True), outputs, Forms(db, ruleset), ruleset, systems, advance
+        )
 
 
 @cli.group("api-token")
@@ -76,7 +83,7 @@ def api_token_add(name: str) -> None:
     """Create a token named NAME; print it once, as the last line (only its hash is kept)."""
     import secrets
 
-    from ..fhir.api import token_hash
+    from ..fhir.http import token_hash
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}", name):
         raise click.ClickException(

@@ -13,6 +13,7 @@ Callers import the package (`from screening import store`) and pass the database
 - `alerts`: the outbox `screening notify` delivers from
 - `maintenance`: seeding, purge, backup and the health probe
 - `copy`: `screening db copy` from one store to another
+- `fhir`: FHIR search pages, the questionnaire each submission was made with, Bulk Data export jobs
 """
 
 from __future__ import annotations
@@ -30,6 +31,22 @@ from .db import (
     is_postgres,
     now,
     shift,
+)
+from .fhir import (
+    FhirQuery,
+    add_bulk_export,
+    bulk_export,
+    bulk_export_progress,
+    cancel_bulk_export,
+    delete_bulk_export,
+    expired_bulk_exports,
+    fhir_count,
+    fhir_search,
+    finish_bulk_export,
+    iter_fhir,
+    keep_questionnaire,
+    kept_questionnaire,
+    set_api_token_scopes,
 )
 from .inbox import (
     INBOX_COLUMNS,

@@ -19,9 +19,16 @@ KEYS = {
     "notices_sent": ("key",),
     "outbox": ("id",),
     "api_tokens": ("id",),
+    "questionnaire_versions": ("ruleset_hash",),
 }
 TABLES = tuple(KEYS)
-TEXT_KEYED = {"submission_topics", "drafts", "reviewer_sessions", "notices_sent"}  # no id sequence
+TEXT_KEYED = {
+    "submission_topics",
+    "drafts",
+    "reviewer_sessions",
+    "notices_sent",
+    "questionnaire_versions",
+}  # no id sequence
 BATCH = 1000
 
 
