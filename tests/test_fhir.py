@@ -241,9 +241,9 @@ def test_search_pages_with_keyset_next_links_and_last_updated(app, client, token
         url = following[0].replace("http://localhost", "")
     assert seen == references
     assert (
-        client.get("/fhir/QuestionnaireResponse?_lastUpdated=gt2099-01-01", headers=bearer(token)).get_json()[
-            "entry"
-        ]
+        client.get("/fhir/QuestionnaireResponse?_lastUpdated=gt2099-01-01", headers=bearer(token))
+        .get_json()
+        .get("entry", [])
         == []
     )
 

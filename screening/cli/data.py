@@ -79,19 +79,32 @@ def api_token_group() -> None:
 
 @api_token_group.command("add")
 @click.argument("name")
-def api_token_add(name: str) -> None:
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    help="Limit the token, e.g. system/QuestionnaireResponse.read (repeat for several; none: all).",
+)
+def api_token_add(name: str, scopes: tuple[str, ...]) -> None:
     """Create a token named NAME; print it once, as the last line (only its hash is kept)."""
     import secrets
 
-    from ..fhir.http import token_hash
+    from ..fhir.http import SCOPE, token_hash
 
+    wrong = [scope for scope in scopes if not SCOPE.fullmatch(scope)]
+    if wrong:
+        raise click.BadParameter(
+            f"expected system/TYPE.read with TYPE one of Patient, QuestionnaireResponse, Observation or *; "
+            f"found {wrong[0]!r}.",
+            param_hint="--scope",
+        )
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}", name):
         raise click.ClickException(
             "NAME: use letters, digits, spaces, dots, dashes and underscores (up to 63)."
         )
     token = secrets.token_urlsafe(32)
     try:
-        store.add_api_token(_db(), name, token_hash(token))
+        store.add_api_token(_db(), name, token_hash(token), " ".join(scopes))
     except store.DuplicateToken:
         raise click.ClickException(
             f"a token named {name!r} exists already; revoke it or choose another name."
@@ -106,7 +119,8 @@ def api_token_list() -> None:
     """List the tokens by name, with when each was created or revoked (never the tokens)."""
     for row in store.list_api_tokens(_db()):
         state = f"revoked {row['revoked'][:16]}" if row["revoked"] else "active"
-        click.echo(f"{row['name']}\tcreated {row['created'][:16]}\t{state}")
+        scopes = row["scopes"] or "every resource type"
+        click.echo(f"{row['name']}\tcreated {row['created'][:16]}\t{state}\t{scopes}")
 
 
 @api_token_group.command("revoke")

@@ -171,7 +171,9 @@ def _bundle(
     links = [{"relation": "self", "url": _url([*wanted.used, *cursor])}]
     if following:
         links.append({"relation": "next", "url": _url([*wanted.used, ("_cursor", following)])})
-    bundle = {"resourceType": "Bundle", "type": "searchset", "link": links, "entry": items}
+    bundle = {"resourceType": "Bundle", "type": "searchset", "link": links}
+    if items:
+        bundle["entry"] = items  # FHIR has no empty arrays
     if total is not None:
         bundle["total"] = total
     return bundle

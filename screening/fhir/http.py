@@ -4,9 +4,10 @@ type with its charset, OperationOutcomes for errors, bearer tokens with their sc
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
-from flask import Response, current_app, json, request
+from flask import Response, current_app, request
 
 from .. import get_db, store
 from . import resources as fhir
@@ -68,7 +69,7 @@ def check_format() -> Response | None:
             406, "not-supported", f"_format={wanted[:40]} is not served: this server speaks FHIR JSON only."
         )
     accept = request.accept_mimetypes
-    if accept and not any(accept[kind] for kind in (*JSON_FORMATS, "*/*", "application/*")):
+    if accept and not any(accept[kind] for kind in JSON_FORMATS if "/" in kind):
         return problem(406, "not-supported", "This server answers in application/fhir+json only.")
     if request.args.get("_pretty", "false") not in ("true", "false"):
         return problem(400, "value", "_pretty takes true or false.")

@@ -46,7 +46,6 @@ from .fhir import (
     iter_fhir,
     keep_questionnaire,
     kept_questionnaire,
-    set_api_token_scopes,
 )
 from .inbox import (
     INBOX_COLUMNS,

@@ -4,7 +4,7 @@ token scopes and Bulk Data export jobs."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .db import clock
@@ -99,13 +99,6 @@ def kept_questionnaire(db, ruleset_hash: str) -> dict | None:
     """Return the questionnaire kept under this rule-set hash, or None (submissions from before m040)."""
     found = db.scalar("SELECT form FROM questionnaire_versions WHERE ruleset_hash = ?", [ruleset_hash])
     return json.loads(found) if found else None
-
-
-# --- token scopes ---------------------------------------------------------------------------------
-
-
-def set_api_token_scopes(db, name: str, scopes: Sequence[str]) -> None:
-    db.write("UPDATE api_tokens SET scopes = ? WHERE name = ?", [" ".join(scopes), name])
 
 
 # --- Bulk Data export jobs --------------------------------------------------------------------------
