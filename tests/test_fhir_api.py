@@ -40,7 +40,7 @@ INSTANTS = {
 
 
 @pytest.fixture
-def app_config(app_config, tmp_path):
+def app_config(app_config, tmp_path, store_kind):
     return {**app_config, "BASE_URL": BASE, "EXPORT_DIR": str(tmp_path / "exports")}
 
 

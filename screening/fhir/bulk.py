@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, json, request, send_file
 
-from .. import get_db, store
+from .. import csrf, get_db, store
 from . import resources as fhir
 from .form import Forms
 from .http import FhirError, audit, authorized, lenient, problem, reply, scopes_of, systems
@@ -174,6 +174,7 @@ def poll(job_id: str):
 
 
 @bp.delete("/$export-poll/<job_id>")
+@csrf.exempt  # a bearer token, no cookie: nothing for a forged form to do (api.bp is exempt whole)
 def cancel(job_id: str):
     job = _own_job(job_id)
     store.delete_bulk_export(get_db(), job["id"])
