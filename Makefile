@@ -26,7 +26,11 @@ run: $(VENV)/.app
 	trap 'kill $$notifier 2>/dev/null' EXIT INT TERM; \
 	$(DEV) $(BIN)/screening run --host 127.0.0.1 --port 5000
 
-test: $(VENV)/.test
+# The outside FHIR client the tests run (fhir-kit-client, pinned by its package-lock.json).
+tests/fhirclient/node_modules/.package-lock.json: tests/fhirclient/package-lock.json
+	npm ci --prefix tests/fhirclient --no-audit --no-fund
+
+test: $(VENV)/.test tests/fhirclient/node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/screening rules check
