@@ -333,3 +333,48 @@ def test_export_fhir_writes_ndjson_with_the_questionnaire_first(app, runner, tmp
 
 def test_defaults_send(ruleset):
     assert ruleset.questionnaire.validate(DEFAULT_ANSWERS) == []
+
+
+def test_the_questionnaire_tells_renderers_what_the_app_draws(ruleset):
+    """optionExclusive on every exclusive option, the control of each question, a slider for 0-10."""
+    questionnaire = fhir.questionnaire(ruleset, SYSTEMS)
+    Questionnaire.model_validate(questionnaire)
+    items = {i["linkId"]: i for g in questionnaire["item"] for i in g["item"]}
+    for question in ruleset.questionnaire.questions.values():
+        item = items[question.id]
+        controls = [e for e in item["extension"] if e["url"] == fhir.ITEM_CONTROL]
+        code = controls[0]["valueCodeableConcept"]["coding"][0]["code"]
+        assert code == {"single": "radio-button", "multi": "check-box", "number": "slider"}[question.type]
+        for option, answer in zip(question.options, item.get("answerOption", []), strict=True):
+            exclusive = [e for e in answer.get("extension", []) if e["url"] == fhir.OPTION_EXCLUSIVE]
+            assert exclusive == (
+                [{"url": fhir.OPTION_EXCLUSIVE, "valueBoolean": True}] if option.exclusive else []
+            )
+    none_of_these = items["emergency_signs"]["answerOption"][-1]
+    assert none_of_these["valueCoding"]["code"] == "none" and none_of_these["extension"][0]["valueBoolean"]
+
+
+def test_a_system_and_code_have_one_display_and_codes_are_option_ids(ruleset):
+    """`none` is "No" for one question and "None of these" for another: each question has its system."""
+    displays: dict[tuple[str, str], set[str]] = {}
+    questionnaire = fhir.questionnaire(ruleset, SYSTEMS)
+    for group in questionnaire["item"]:
+        for item in group["item"]:
+            question = ruleset.questionnaire.questions[item["linkId"]]
+            codes = [a["valueCoding"]["code"] for a in item.get("answerOption", [])]
+            assert codes == [o.id for o in question.options]
+            for answer in item.get("answerOption", []):
+                coding = answer["valueCoding"]
+                assert coding["system"] == f"{SYSTEMS.base}/CodeSystem/answers-{question.id}"
+                displays.setdefault((coding["system"], coding["code"]), set()).add(coding["display"])
+            for when in item.get("enableWhen", []):
+                if "answerCoding" in when:
+                    coding = when["answerCoding"]
+                    displays.setdefault((coding["system"], coding["code"]), set()).add(coding["display"])
+    assert all(len(found) == 1 for found in displays.values())
+    labels_of_none = {
+        q.option_label("none")
+        for q in ruleset.questionnaire.questions.values()
+        if "none" in [o.id for o in q.options]
+    }
+    assert len(labels_of_none) > 1, "the reason for a system per question is still there"

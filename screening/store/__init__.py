@@ -51,7 +51,6 @@ from .inbox import (
     INBOX_COLUMNS,
     InboxQuery,
     count_submissions,
-    fhir_page,
     inbox_count,
     inbox_page,
     iter_answers,
