@@ -130,6 +130,10 @@ def routes(app) -> list[tuple[str, str]]:
         "resource_id": "back-pain-screening",
         "anything": "Patient",
         "code": "es",
+        "resource_type": "Patient",
+        "level": "system",
+        "job_id": "BP-T001",
+        "kind": "Patient",
     }
     found = []
     for rule in app.url_map.iter_rules():
