@@ -231,6 +231,7 @@ def test_unknown_paths_and_writes_get_an_operation_outcome(client, token, method
 
 
 def test_json_only_pretty_elements_and_summary_count(client, token, stored):
+    assert get(client, token, "/fhir/metadata?_format=application/fhir+json").status_code == 200
     plain = get(client, token, "/fhir/QuestionnaireResponse?_format=json")
     assert plain.status_code == 200 and plain.content_type == CONTENT_TYPE
     assert "\n" not in plain.get_data(as_text=True)

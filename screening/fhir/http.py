@@ -64,7 +64,8 @@ def subset(resource: dict, elements: tuple[str, ...]) -> dict:
 def check_format() -> Response | None:
     """Refuse anything but JSON: `_format` or an `Accept` that asks for XML only gets 406."""
     wanted = request.args.get("_format")
-    if wanted is not None and wanted.split(";")[0].strip() not in JSON_FORMATS:
+    # An unescaped "+" in a query string reads as a space: application/fhir json is fhir+json.
+    if wanted is not None and wanted.split(";")[0].strip().replace(" ", "+") not in JSON_FORMATS:
         return problem(
             406, "not-supported", f"_format={wanted[:40]} is not served: this server speaks FHIR JSON only."
         )
