@@ -37,7 +37,6 @@ from .fhir import (
     add_bulk_export,
     bulk_export,
     bulk_export_progress,
-    cancel_bulk_export,
     delete_bulk_export,
     expired_bulk_exports,
     fhir_count,

@@ -150,10 +150,6 @@ def finish_bulk_export(db, job_id: str, *, output: list[dict] | None = None, err
     )
 
 
-def cancel_bulk_export(db, job_id: str) -> None:
-    db.write("UPDATE bulk_exports SET status = 'cancelled' WHERE id = ?", [job_id])
-
-
 def delete_bulk_export(db, job_id: str) -> None:
     db.write("DELETE FROM bulk_exports WHERE id = ?", [job_id])
 

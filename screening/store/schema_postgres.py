@@ -217,7 +217,7 @@ def p042_bulk_exports() -> list[str]:
             request TEXT NOT NULL,
             types TEXT NOT NULL,
             since TEXT COLLATE "C" NOT NULL DEFAULT '',
-            status TEXT NOT NULL CHECK (status IN ('in-progress', 'complete', 'error', 'cancelled')),
+            status TEXT NOT NULL CHECK (status IN ('in-progress', 'complete', 'error')),
             progress BIGINT NOT NULL DEFAULT 0,
             total BIGINT NOT NULL DEFAULT 0,
             created {ts}, heartbeat {ts}, transaction_time {ts},

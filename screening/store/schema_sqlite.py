@@ -372,7 +372,7 @@ def m042_bulk_exports(db: sqlite_utils.Database) -> None:
             request TEXT NOT NULL,
             types TEXT NOT NULL,
             since TEXT NOT NULL DEFAULT '',
-            status TEXT NOT NULL CHECK (status IN ('in-progress', 'complete', 'error', 'cancelled')),
+            status TEXT NOT NULL CHECK (status IN ('in-progress', 'complete', 'error')),
             progress INTEGER NOT NULL DEFAULT 0,
             total INTEGER NOT NULL DEFAULT 0,
             created TEXT NOT NULL,
