@@ -30,7 +30,11 @@ run: $(VENV)/.app
 tests/oidc/node_modules/.package-lock.json: tests/oidc/package-lock.json
 	cd tests/oidc && npm ci --no-audit --no-fund
 
-test: $(VENV)/.test tests/oidc/node_modules/.package-lock.json
+# The outside FHIR client the tests run (fhir-kit-client, pinned by its package-lock.json).
+tests/fhirclient/node_modules/.package-lock.json: tests/fhirclient/package-lock.json
+	npm ci --prefix tests/fhirclient --no-audit --no-fund
+
+test: $(VENV)/.test tests/oidc/node_modules/.package-lock.json tests/fhirclient/node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/screening rules check

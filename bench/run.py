@@ -516,6 +516,30 @@ def bench_fhir_export(args) -> None:
     report(f"FHIR NDJSON export of {count:,}: peak memory", peak, "MB", idle, "< 100 MB", peak < 100, note)
 
 
+def bench_bulk_export(args) -> None:
+    """`GET /fhir/$export` of every stored submission through gunicorn: time and the server's peak memory."""
+    import bulk
+
+    count = 100_000 if args.quick else 1_000_000
+    folder = Path(tempfile.mkdtemp(prefix="bench-"))
+    found = bulk.measure(seeded_database(count), SECRET, folder)
+    shutil.rmtree(folder)
+    note = (
+        f"{found['resources']:,} resources ({found['mb']:,.0f} MB) written in {found['written']:.0f} s, "
+        f"downloaded by {found['seconds']:.0f} s; idle server {found['idle']:.0f} MB"
+    )
+    ok = found["peak"] < 100 + found["idle"]
+    report(
+        f"$export of {count:,}: server peak memory",
+        found["peak"],
+        "MB",
+        found["idle"],
+        "< idle + 100 MB",
+        ok,
+        note,
+    )
+
+
 def bench_diff(args) -> None:
     """`screening rules diff` over every stored submission: time and peak memory (constant memory)."""
 
@@ -664,6 +688,7 @@ FIGURES = {
     "export": bench_export,
     "diff": bench_diff,
     "fhir_export": bench_fhir_export,
+    "bulk_export": bench_bulk_export,
     "load": bench_load,
     "postgres": bench_postgres,
 }

@@ -17,6 +17,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = PROJECT_ROOT / "instance"
+EXPORTS = INSTANCE / "exports"
 
 ENVIRONMENTS = ("production", "development")
 PHONE_CHARACTERS = set("0123456789 +-().")
@@ -320,6 +321,7 @@ SETTINGS: tuple[Setting, ...] = (
             ("OIDC_NAME", "your hospital account", _text_or("your hospital account"), "Sign in with NAME"),
             ("OIDC_CREATE_REVIEWERS", 0, _whole(0, 1, 0), "1: make accounts for verified strangers"),
             ("PROXY_HOPS", 0, _whole(0, 5, 0), "reverse proxies in front to trust for the client's address"),
+            ("EXPORT_DIR", str(EXPORTS), _path_or(EXPORTS), "where FHIR $export files are kept for a day"),
         )
     ),
 )

@@ -52,15 +52,16 @@ def _person(rng: random.Random) -> dict:
 
 
 def _pool(ruleset, render_summary: Callable, rng: random.Random, size: int) -> list[dict]:
-    """Return distinct evaluated answer sets; submissions draw from them, so each is evaluated once."""
+    """Return distinct evaluated answer sets that a patient could send (no emergency); submissions draw
+    from them, so each is evaluated once."""
     pool: dict[str, dict] = {}
     attempts = 0
     while len(pool) < size and attempts < size * 20:
         attempts += 1
         answers = random_answers(ruleset, rng)
         key = json.dumps(answers, sort_keys=True)
-        if key in pool:
-            continue
+        if key in pool or ruleset.is_emergency(ruleset.evaluate(answers)):
+            continue  # an emergency is never sent in the app (it stops at the safety step), so none is seeded
         pool[key] = evaluated(ruleset, answers, render_summary)
     return list(pool.values())
 

@@ -25,6 +25,7 @@ from screening.cli import cli
 from screening.engine.answers import random_answer, random_answers
 from screening.engine.cases import case_answers
 from screening.fhir import resources as fhir
+from screening.fhir.form import Form
 
 SYSTEMS = fhir.Systems("https://clinic.example.org")
 FHIR_JSON = "application/fhir+json"
@@ -125,15 +126,17 @@ def answer_sets(ruleset):
     return sets
 
 
+def conditional(item: dict) -> bool:
+    return "enableWhen" in item or any(
+        e["url"] == fhir.ENABLE_WHEN_EXPRESSION for e in item.get("extension", [])
+    )
+
+
 def test_enable_when_agrees_with_the_engine_for_every_case_and_random_answers(ruleset):
+    """An item is enabled when its group is and it is (R4); together they say what show_when says."""
     questionnaire = fhir.questionnaire(ruleset, SYSTEMS)
-    items = [i for g in questionnaire["item"] for i in g["item"]]
-    conditional = [
-        i
-        for i in items
-        if "enableWhen" in i or any(e["url"] == fhir.ENABLE_WHEN_EXPRESSION for e in i.get("extension", []))
-    ]
-    assert {i["linkId"] for i in conditional} == {
+    pairs = [(g, i) for g in questionnaire["item"] for i in g["item"]]
+    assert {i["linkId"] for g, i in pairs if conditional(g) or conditional(i)} == {
         q.id for q in ruleset.questionnaire.questions.values() if q.show_when
     }
     disagreements = []
@@ -145,12 +148,42 @@ def test_enable_when_agrees_with_the_engine_for_every_case_and_random_answers(ru
             "answers": answers,
             "ruleset_version": ruleset.version,
         }
-        response = fhir.questionnaire_response(row, ruleset, SYSTEMS)
-        for item in conditional:
-            engine = ruleset.questionnaire.questions[item["linkId"]].show_when.test(answers)
-            if enabled(item, response) != engine:
+        response = fhir.questionnaire_response(row, Form.of(ruleset), SYSTEMS)
+        for group, item in pairs:
+            question = ruleset.questionnaire.questions[item["linkId"]]
+            engine = question.show_when is None or question.show_when.test(answers)
+            if (enabled(group, response) and enabled(item, response)) != engine:
                 disagreements.append((item["linkId"], answers))
     assert disagreements == []
+
+
+def test_a_childs_hidden_steps_are_hidden_at_their_group(ruleset):
+    """Each step with a show_when carries it on its group, and its items no longer repeat it."""
+    groups = {g["linkId"]: g for g in fhir.questionnaire(ruleset, SYSTEMS)["item"]}
+    hidden = [s.id for s in ruleset.questionnaire.steps if s.show_when is not None]
+    assert hidden and all(conditional(groups[step]) for step in hidden)
+    child = {
+        "emergency_signs": ["none"],
+        "major_trauma": "no",
+        "warning_signs": ["none"],
+        "age_band": "under_18",
+    }
+    row = {
+        "reference": "T-1",
+        "received": "2026-11-22T12:00:00+00:00",
+        "answers": child,
+        "ruleset_version": "x",
+    }
+    response = fhir.questionnaire_response(row, Form.of(ruleset), SYSTEMS)
+    assert [step for step in hidden if enabled(groups[step], response)] == []
+    only_the_steps = [
+        item
+        for step in ruleset.questionnaire.steps
+        if step.show_when is not None
+        for item in groups[step.id]["item"]
+        if ruleset.questionnaire.questions[item["linkId"]].show_when_data == step.show_when_data
+    ]
+    assert only_the_steps and not any(conditional(item) for item in only_the_steps)
 
 
 # --- a sent submission, through the API ------------------------------------------------------------
@@ -208,9 +241,9 @@ def test_search_pages_with_keyset_next_links_and_last_updated(app, client, token
         url = following[0].replace("http://localhost", "")
     assert seen == references
     assert (
-        client.get("/fhir/QuestionnaireResponse?_lastUpdated=gt2099-01-01", headers=bearer(token)).get_json()[
-            "entry"
-        ]
+        client.get("/fhir/QuestionnaireResponse?_lastUpdated=gt2099-01-01", headers=bearer(token))
+        .get_json()
+        .get("entry", [])
         == []
     )
 
@@ -300,3 +333,48 @@ def test_export_fhir_writes_ndjson_with_the_questionnaire_first(app, runner, tmp
 
 def test_defaults_send(ruleset):
     assert ruleset.questionnaire.validate(DEFAULT_ANSWERS) == []
+
+
+def test_the_questionnaire_tells_renderers_what_the_app_draws(ruleset):
+    """optionExclusive on every exclusive option, the control of each question, a slider for 0-10."""
+    questionnaire = fhir.questionnaire(ruleset, SYSTEMS)
+    Questionnaire.model_validate(questionnaire)
+    items = {i["linkId"]: i for g in questionnaire["item"] for i in g["item"]}
+    for question in ruleset.questionnaire.questions.values():
+        item = items[question.id]
+        controls = [e for e in item["extension"] if e["url"] == fhir.ITEM_CONTROL]
+        code = controls[0]["valueCodeableConcept"]["coding"][0]["code"]
+        assert code == {"single": "radio-button", "multi": "check-box", "number": "slider"}[question.type]
+        for option, answer in zip(question.options, item.get("answerOption", []), strict=True):
+            exclusive = [e for e in answer.get("extension", []) if e["url"] == fhir.OPTION_EXCLUSIVE]
+            assert exclusive == (
+                [{"url": fhir.OPTION_EXCLUSIVE, "valueBoolean": True}] if option.exclusive else []
+            )
+    none_of_these = items["emergency_signs"]["answerOption"][-1]
+    assert none_of_these["valueCoding"]["code"] == "none" and none_of_these["extension"][0]["valueBoolean"]
+
+
+def test_a_system_and_code_have_one_display_and_codes_are_option_ids(ruleset):
+    """`none` is "No" for one question and "None of these" for another: each question has its system."""
+    displays: dict[tuple[str, str], set[str]] = {}
+    questionnaire = fhir.questionnaire(ruleset, SYSTEMS)
+    for group in questionnaire["item"]:
+        for item in group["item"]:
+            question = ruleset.questionnaire.questions[item["linkId"]]
+            codes = [a["valueCoding"]["code"] for a in item.get("answerOption", [])]
+            assert codes == [o.id for o in question.options]
+            for answer in item.get("answerOption", []):
+                coding = answer["valueCoding"]
+                assert coding["system"] == f"{SYSTEMS.base}/CodeSystem/answers-{question.id}"
+                displays.setdefault((coding["system"], coding["code"]), set()).add(coding["display"])
+            for when in item.get("enableWhen", []):
+                if "answerCoding" in when:
+                    coding = when["answerCoding"]
+                    displays.setdefault((coding["system"], coding["code"]), set()).add(coding["display"])
+    assert all(len(found) == 1 for found in displays.values())
+    labels_of_none = {
+        q.option_label("none")
+        for q in ruleset.questionnaire.questions.values()
+        if "none" in [o.id for o in q.options]
+    }
+    assert len(labels_of_none) > 1, "the reason for a system per question is still there"

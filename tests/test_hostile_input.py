@@ -132,6 +132,10 @@ def routes(app) -> list[tuple[str, str]]:
         "code": "es",
         "role": "exporter",
         "change": "give",
+        "resource_type": "Patient",
+        "level": "system",
+        "job_id": "BP-T001",
+        "kind": "Patient",
     }
     found = []
     for rule in app.url_map.iter_rules():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -51,19 +50,27 @@ def _choice_check(name: str, value: str | None, allowed) -> str:
 
 def _export_fhir(db, ruleset, query, target: Path, total: int) -> None:
     """Write NDJSON, one resource a line, a keyset page of submissions at a time (constant memory)."""
+    from ..fhir import ndjson
     from ..fhir import resources as fhir
+    from ..fhir.form import Forms
 
     systems = fhir.Systems(current_app.config["BASE_URL"] or "http://127.0.0.1:5000")
     with (
         open(target, "w", encoding="utf-8") as out,
         click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar,
     ):
-        out.write(json.dumps(fhir.questionnaire(ruleset, systems), separators=(",", ":")) + "\n")
-        for rows in store.iter_inbox(db, query, full=True):
-            for row in rows:
-                for resource in fhir.resources_for(row, ruleset, systems):
-                    out.write(json.dumps(resource, separators=(",", ":")) + "\n")
-            bar.update(len(rows))
+        out.write(ndjson.line(fhir.questionnaire(ruleset, systems)))
+        done = [0]
+
+        def advance(rows: int) -> bool:
+            bar.update(rows - done[0])
+            done[0] = rows
+            return True
+
+        outputs = dict.fromkeys(ndjson.SUBMISSION_TYPES, out)
+        ndjson.write_submissions(
+            store.iter_inbox(db, query, full=True), outputs, Forms(db, ruleset), ruleset, systems, advance
+        )
 
 
 @cli.group("api-token")
@@ -73,19 +80,32 @@ def api_token_group() -> None:
 
 @api_token_group.command("add")
 @click.argument("name")
-def api_token_add(name: str) -> None:
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    help="Limit the token, e.g. system/QuestionnaireResponse.read (repeat for several; none: all).",
+)
+def api_token_add(name: str, scopes: tuple[str, ...]) -> None:
     """Create a token named NAME; print it once, as the last line (only its hash is kept)."""
     import secrets
 
-    from ..fhir.api import token_hash
+    from ..fhir.http import SCOPE, token_hash
 
+    wrong = [scope for scope in scopes if not SCOPE.fullmatch(scope)]
+    if wrong:
+        raise click.BadParameter(
+            f"expected system/TYPE.read with TYPE one of Patient, QuestionnaireResponse, Observation or *; "
+            f"found {wrong[0]!r}.",
+            param_hint="--scope",
+        )
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}", name):
         raise click.ClickException(
             "NAME: use letters, digits, spaces, dots, dashes and underscores (up to 63)."
         )
     token = secrets.token_urlsafe(32)
     try:
-        store.add_api_token(get_db(), name, token_hash(token))
+        store.add_api_token(get_db(), name, token_hash(token), " ".join(scopes))
     except store.DuplicateToken:
         raise click.ClickException(
             f"a token named {name!r} exists already; revoke it or choose another name."
@@ -100,7 +120,8 @@ def api_token_list() -> None:
     """List the tokens by name, with when each was created or revoked (never the tokens)."""
     for row in store.list_api_tokens(get_db()):
         state = f"revoked {row['revoked'][:16]}" if row["revoked"] else "active"
-        click.echo(f"{row['name']}\tcreated {row['created'][:16]}\t{state}")
+        scopes = row["scopes"] or "every resource type"
+        click.echo(f"{row['name']}\tcreated {row['created'][:16]}\t{state}\t{scopes}")
 
 
 @api_token_group.command("revoke")

@@ -95,6 +95,7 @@ class Step:
     intro: str
     questions: tuple[Question, ...]
     show_when: Condition | None = None
+    show_when_data: object = None  # the condition as written (FHIR puts it on the step's group)
 
 
 @dataclass(frozen=True)
@@ -280,7 +281,7 @@ def build(data: Mapping, collector: Collector) -> Questionnaire:
             step_data["title"],
             step_data.get("intro", ""),
             tuple(q for sid, q, _ in built if sid == step_data["id"] for q in [finished[q.id]]),
-            (step_conditions.get(step_data["id"]) or (None,))[0],
+            *(step_conditions.get(step_data["id"]) or (None, None)),
         )
         for step_data in data.get("steps", [])
     ]

@@ -1,193 +1,198 @@
 """The FHIR R4 API at /fhir for the clinic's integration engine: read-only.
 
-`metadata` and the Questionnaire are public (they hold no one's data). QuestionnaireResponse search
-and read need `Authorization: Bearer TOKEN` (tokens from `screening api-token add`); every read is in
-the audit log under the token's name; failed tokens are throttled per address like sign-ins.
+`metadata` and the Questionnaire are public (they hold no one's data). Patient, QuestionnaireResponse
+and Observation (read and search) need `Authorization: Bearer TOKEN` (tokens from `screening api-token
+add`, optionally limited to some types by scope); every read is in the audit log under the token's
+name; failed tokens are throttled per address like sign-ins. Every Bundle member is readable at its
+fullUrl; an unknown path gets 404 and a write 405, each with an OperationOutcome. Bulk Data `$export`
+lives in `bulk.py`, search parameters in `search.py`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, json, request, url_for
+from flask import Blueprint, request
+from werkzeug.exceptions import HTTPException
 
 from .. import get_db, get_ruleset, store
+from . import bulk, search
 from . import resources as fhir
+from .capability import capability_statement
+from .form import Forms, snapshot
+from .http import FhirError, audit, authorized, check_format, lenient, problem, reply, subset, systems
 
 bp = Blueprint("api", __name__)
-
-FHIR_JSON = "application/fhir+json"
-MAX_COUNT = 100
-FAILED_TOKEN_LIMIT = 20  # per client address per window, like the sign-in throttle
-LAST_UPDATED = re.compile(r"(ge|gt)([0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2}))?)")
-CURSOR = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+\+00:00)~([0-9]{1,18})")
-REFERENCE = re.compile(r"[A-Z0-9-]{1,40}")
+bp.register_blueprint(bulk.bp)
+PRIVATE = ("QuestionnaireResponse", "Patient", "Observation")
 
 
-def _systems() -> fhir.Systems:
-    base = current_app.config.get("BASE_URL") or request.host_url
-    return fhir.Systems(base)
+@bp.record_once
+def _keep_questionnaire(state) -> None:
+    """Keep this rule set's questionnaire under its hash, so responses made with it stay true later."""
+    from ..db import open_database
+
+    ruleset = state.app.extensions["ruleset"]
+    db = open_database(state.app.config)
+    try:
+        store.keep_questionnaire(db, ruleset.hash, ruleset.version, snapshot(ruleset))
+    finally:
+        db.close()
 
 
-def _reply(resource: dict, status: int = 200) -> Response:
-    response = Response(json.dumps(resource), status=status, mimetype=FHIR_JSON)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+@bp.before_request
+def _json_only():
+    return check_format()
 
 
-def _problem(status: int, code: str, text: str) -> Response:
-    return _reply(fhir.operation_outcome(code, text), status)
+@bp.errorhandler(FhirError)
+def _refused(exc: FhirError):
+    return exc.reply()
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+@bp.errorhandler(search.SearchError)
+def _bad_search(exc: search.SearchError):
+    return problem(exc.status, exc.code, exc.text)
 
 
-def _authorized() -> dict | Response:
-    """Return the live token for this request, or the 401 / 429 reply to send instead."""
-    db = get_db()
-    since = store.shift(store.now(), minutes=-current_app.config["SIGNIN_WINDOW_MINUTES"])
-    key = "api-address:" + (request.remote_addr or "unknown")
-    if store.count_signin_attempts(db, key, since) >= FAILED_TOKEN_LIMIT:
-        return _problem(429, "throttled", "Too many requests with a wrong token. Try again later.")
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.startswith("Bearer ") else ""
-    found = store.api_token(db, token_hash(token)) if token else None
-    if found is None:
-        store.reserve_signin_attempt(db, {key: FAILED_TOKEN_LIMIT + 1}, since)
-        reply = _problem(401, "login", "A valid bearer token is needed: Authorization: Bearer TOKEN.")
-        reply.headers["WWW-Authenticate"] = 'Bearer realm="fhir"'
-        return reply
-    return found
-
-
-def _audit(token: dict, reference: str = "", detail: str = "") -> None:
-    store.record_audit(
-        get_db(), "api_read", reviewer_email=f"api token {token['name']}", reference=reference, detail=detail
-    )
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    return problem(exc.code or 500, "exception", exc.description or exc.name)
 
 
 @bp.get("/metadata")
 def metadata():
-    return _reply(fhir.capability_statement(get_ruleset(), _systems()))
+    return reply(capability_statement(get_ruleset(), systems()))
 
 
 @bp.get("/Questionnaire")
 def questionnaire_search():
-    resource = fhir.questionnaire(get_ruleset(), _systems())
-    return _reply(_bundle([resource], total=1))
+    pairs = list(request.args.items(multi=True))
+    wanted = search.parse("Questionnaire", pairs, lenient=lenient(), reference_system="")
+    ruleset, where = get_ruleset(), systems()
+    found = search.questionnaire_matches(pairs, ruleset.version, where)
+    resources = [fhir.questionnaire(ruleset, where)] if found else []
+    if wanted.summary_count:
+        resources = []
+    entries = [(subset(r, wanted.elements) if wanted.elements else r, "match") for r in resources]
+    return reply(_bundle(entries, wanted, total=int(found)))
 
 
 @bp.get("/Questionnaire/<resource_id>")
 def questionnaire_read(resource_id: str):
     if resource_id != fhir.QUESTIONNAIRE_ID:
-        return _problem(404, "not-found", f"There is no Questionnaire '{resource_id[:64]}'.")
-    return _reply(fhir.questionnaire(get_ruleset(), _systems()))
+        return problem(404, "not-found", f"There is no Questionnaire '{resource_id[:64]}'.")
+    return reply(fhir.questionnaire(get_ruleset(), systems()), elements=_elements())
 
 
-@bp.get("/QuestionnaireResponse/<reference>")
-def response_read(reference: str):
-    token = _authorized()
-    if isinstance(token, Response):
-        return token
-    row = store.submission_for_review(get_db(), reference) if REFERENCE.fullmatch(reference) else None
+def _elements() -> tuple[str, ...]:
+    return search.elements(request.args["_elements"]) if "_elements" in request.args else ()
+
+
+@bp.get("/<any(QuestionnaireResponse, Patient, Observation):resource_type>/<resource_id>")
+def read(resource_type: str, resource_id: str):
+    token = authorized(resource_type)
+    reference = (
+        search.reference_of(resource_type, resource_id) if search.FHIR_ID.fullmatch(resource_id) else None
+    )
+    row = store.submission_for_review(get_db(), reference) if reference else None
     if row is None:
-        return _problem(404, "not-found", "There is no QuestionnaireResponse with that id.")
-    _audit(token, reference, "QuestionnaireResponse read")
-    return _reply(fhir.questionnaire_response(row, get_ruleset(), _systems()))
+        return problem(404, "not-found", f"There is no {resource_type} with the id {resource_id[:64]!r}.")
+    audit(token, reference, f"{resource_type} read")
+    return reply(_resource(resource_type, row, Forms(get_db(), get_ruleset())), elements=_elements())
 
 
-@bp.get("/QuestionnaireResponse")
-def response_search():
-    token = _authorized()
-    if isinstance(token, Response):
-        return token
-    args = request.args
-    unknown = sorted(
-        set(args) - {"identifier", "_lastUpdated", "_count", "_include", "_revinclude", "_cursor"}
+@bp.get("/<any(QuestionnaireResponse, Patient, Observation):resource_type>")
+def search_type(resource_type: str):
+    token = authorized(resource_type)
+    wanted = search.parse(
+        resource_type,
+        list(request.args.items(multi=True)),
+        lenient=lenient(),
+        reference_system=systems().reference,
     )
-    if unknown:
-        return _problem(400, "not-supported", f"Unknown search parameter: {', '.join(unknown)}.")
-    reference = args.get("identifier", "").split("|")[-1]
-    if reference and not REFERENCE.fullmatch(reference):
-        return _problem(400, "value", "identifier must be a submission reference such as K7QM-2XPA.")
-    updated = LAST_UPDATED.fullmatch(args.get("_lastUpdated", "")) if "_lastUpdated" in args else None
-    if "_lastUpdated" in args and updated is None:
-        return _problem(400, "value", "_lastUpdated takes ge or gt and a date, like ge2026-11-01.")
-    count = args.get("_count", "20")
-    if not re.fullmatch(r"[0-9]{1,3}", count) or not 1 <= int(count) <= MAX_COUNT:
-        return _problem(400, "value", f"_count must be a whole number from 1 to {MAX_COUNT}.")
-    cursor = CURSOR.fullmatch(args.get("_cursor", "")) if "_cursor" in args else None
-    if "_cursor" in args and cursor is None:
-        return _problem(400, "value", "_cursor is not one this server made; start from the first page.")
-    includes = set(args.getlist("_include")) | set(args.getlist("_revinclude"))
-    allowed = {"QuestionnaireResponse:subject", "Observation:derived-from", "*"}
-    if includes - allowed:
-        return _problem(
-            400,
-            "not-supported",
-            "_include takes QuestionnaireResponse:subject; _revinclude Observation:derived-from.",
-        )
-    limit = int(count)
-    rows = store.fhir_page(
-        get_db(),
-        reference=reference,
-        updated_op=updated.group(1) if updated else "",
-        updated=_instant(updated.group(2)) if updated else "",
-        after=(cursor.group(1), int(cursor.group(2))) if cursor else None,
-        limit=limit + 1,
+    included = {"QuestionnaireResponse:subject": "Patient", "Observation:derived-from": "Observation"}
+    for include in wanted.includes:
+        for kind in included.values() if include == "*" else [included[include]]:
+            authorized(kind)
+    db = get_db()
+    if wanted.summary_count:
+        total = store.fhir_count(db, wanted.query) if wanted.query is not None else 0
+        audit(token, "", f"{resource_type} search count, {total}")
+        return reply(_bundle([], wanted, total=total))
+    rows = (
+        store.fhir_search(db, wanted.query, after=wanted.after, limit=wanted.count + 1)
+        if wanted.query
+        else []
     )
-    more, rows = len(rows) > limit, rows[:limit]
-    ruleset, systems = get_ruleset(), _systems()
+    more, rows = len(rows) > wanted.count, rows[: wanted.count]
+    forms = Forms(db, get_ruleset())
     entries = []
     for row in rows:
-        entries.append((fhir.questionnaire_response(row, ruleset, systems), "match"))
-        if includes & {"QuestionnaireResponse:subject", "*"}:
-            entries.append((fhir.patient(row, systems), "include"))
-        if includes & {"Observation:derived-from", "*"}:
-            entries.append((fhir.outcome_observation(row, ruleset, systems), "include"))
-    links = []
-    if more:
-        last = rows[-1]
-        query = {k: v for k, v in args.items(multi=True) if k != "_cursor"}
-        following = url_for(
-            ".response_search", **query, _cursor=f"{last['received']}~{last['id']}", _external=True
-        )
-        links.append({"relation": "next", "url": following})
-    _audit(token, reference, f"QuestionnaireResponse search, {len(rows)} result(s)")
-    return _reply(_bundle(entries, links=links))
+        resource = _resource(resource_type, row, forms)
+        entries.append((subset(resource, wanted.elements) if wanted.elements else resource, "match"))
+        if wanted.includes & {"QuestionnaireResponse:subject", "*"}:
+            entries.append((_resource("Patient", row, forms), "include"))
+        if wanted.includes & {"Observation:derived-from", "*"}:
+            entries.append((_resource("Observation", row, forms), "include"))
+    following = f"{rows[-1]['received']}~{rows[-1]['id']}" if more else None
+    reference = rows[0]["reference"] if len(rows) == 1 else ""
+    audit(token, reference, f"{resource_type} search, {len(rows)} result(s)")
+    return reply(_bundle(entries, wanted, following=following))
 
 
-def _instant(value: str) -> str:
-    """Return a FHIR date or dateTime as the stored UTC text it compares with."""
-    from datetime import UTC, datetime
+def _resource(resource_type: str, row: dict, forms: Forms) -> dict:
+    ruleset, where = get_ruleset(), systems()
+    if resource_type == "Patient":
+        return fhir.patient(row, where)
+    if resource_type == "Observation":
+        return fhir.outcome_observation(row, ruleset, where)
+    return fhir.questionnaire_response(row, forms.for_row(row), where)
 
-    if "T" not in value:
-        return f"{value}T00:00:00.000000+00:00"
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
-
-def _bundle(entries, *, total: int | None = None, links=()) -> dict:
-    items = []
-    for entry in entries:
-        resource, mode = entry if isinstance(entry, tuple) else (entry, "match")
-        items.append(
-            {
-                "fullUrl": f"{_systems().base}/{resource['resourceType']}/{resource['id']}",
-                "resource": resource,
-                "search": {"mode": mode},
-            }
-        )
-    bundle = {"resourceType": "Bundle", "type": "searchset", "entry": items}
+def _bundle(
+    entries, wanted: search.Search, *, total: int | None = None, following: str | None = None
+) -> dict:
+    """Return a searchset Bundle: self link (the parameters used), next link, and what was ignored."""
+    base = systems().base
+    items = [
+        {
+            "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
+            "resource": resource,
+            "search": {"mode": mode},
+        }
+        for resource, mode in entries
+    ]
+    if wanted.ignored:
+        names = ", ".join(sorted(set(wanted.ignored)))
+        notice = fhir.operation_outcome("not-supported", f"Ignored unknown parameters: {names}.", "warning")
+        items.append({"resource": notice, "search": {"mode": "outcome"}})
+    cursor = [("_cursor", request.args["_cursor"])] if "_cursor" in request.args else []
+    links = [{"relation": "self", "url": _url([*wanted.used, *cursor])}]
+    if following:
+        links.append({"relation": "next", "url": _url([*wanted.used, ("_cursor", following)])})
+    bundle = {"resourceType": "Bundle", "type": "searchset", "link": links}
+    if items:
+        bundle["entry"] = items  # FHIR has no empty arrays
     if total is not None:
         bundle["total"] = total
-    if links:
-        bundle["link"] = list(links)
     return bundle
 
 
+def _url(pairs) -> str:
+    return request.base_url + ("?" + urlencode(pairs) if pairs else "")
+
+
+@bp.get("/", defaults={"anything": ""})
+@bp.get("/<path:anything>")
+def unknown(anything: str):
+    kind = anything.split("/")[0]
+    if kind in ("Questionnaire", *PRIVATE) and "/_history" in anything:
+        return problem(404, "not-found", "This server keeps no history: read the resource itself.")
+    return problem(404, "not-found", f"There is no {anything[:64]!r} here: see /fhir/metadata for what is.")
+
+
+@bp.route("/", methods=["POST", "PUT", "PATCH", "DELETE"], defaults={"anything": ""})
 @bp.route("/<path:anything>", methods=["POST", "PUT", "PATCH", "DELETE"])
 def read_only(anything: str):
-    return _problem(405, "not-supported", "This FHIR server is read-only.")
+    return problem(405, "not-supported", "This FHIR server is read-only.")

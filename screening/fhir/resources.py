@@ -2,8 +2,9 @@
 questionnaire built from the rule files, and each sent submission as a QuestionnaireResponse, an
 Observation of the outcome and a Patient. Plain dicts (JSON-ready); knows nothing of Flask.
 
-Codes are the rule set's own ids: option ids in one answers code system, level ids and topic ids in
-their own, all under the site's base URL.
+Codes are the rule set's own ids: each question's option ids in a code system of that question (so a
+(system, code) pair has one display), level ids and topic ids in their own, all under the site's base
+URL. A QuestionnaireResponse is built from the questionnaire its submission was made with (`form.Form`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from collections.abc import Iterator, Mapping
 
 from ..engine.rules import RuleSet
+from .form import Form
 
 FHIR_VERSION = "4.0.1"
 QUESTIONNAIRE_ID = "back-pain-screening"
@@ -20,6 +22,12 @@ MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 ENABLE_WHEN_EXPRESSION = (
     "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
 )
+OPTION_EXCLUSIVE = "http://hl7.org/fhir/StructureDefinition/questionnaire-optionExclusive"
+ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
+ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
+SLIDER_STEP = "http://hl7.org/fhir/StructureDefinition/questionnaire-sliderStepValue"
+# What the app draws for each question type (numbers are a row of 0-10 choices: a slider's steps).
+CONTROLS = {"single": "radio-button", "multi": "check-box", "number": "slider"}
 
 
 class Systems:
@@ -28,48 +36,15 @@ class Systems:
     def __init__(self, base_url: str):
         base = base_url.rstrip("/") + "/fhir"
         self.base = base
-        self.answers = f"{base}/CodeSystem/answers"
         self.levels = f"{base}/CodeSystem/levels"
         self.topics = f"{base}/CodeSystem/topics"
         self.outcome = f"{base}/CodeSystem/observations"
         self.reference = f"{base}/sid/reference"
         self.questionnaire = f"{base}/Questionnaire/{QUESTIONNAIRE_ID}"
 
-
-def capability_statement(
-    ruleset: RuleSet, systems: Systems, software: str = "Back pain questionnaire"
-) -> dict:
-    return {
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "date": "2026-11-23",
-        "kind": "instance",
-        "software": {"name": software, "version": ruleset.version},
-        "implementation": {"description": "Back pain screening questionnaire", "url": systems.base},
-        "fhirVersion": FHIR_VERSION,
-        "format": ["application/fhir+json"],
-        "rest": [
-            {
-                "mode": "server",
-                "security": {
-                    "description": "QuestionnaireResponse, Observation and Patient need a bearer token."
-                },
-                "resource": [
-                    {"type": "Questionnaire", "interaction": [{"code": "read"}, {"code": "search-type"}]},
-                    {
-                        "type": "QuestionnaireResponse",
-                        "interaction": [{"code": "read"}, {"code": "search-type"}],
-                        "searchParam": [
-                            {"name": "identifier", "type": "token"},
-                            {"name": "_lastUpdated", "type": "date"},
-                        ],
-                        "searchInclude": ["QuestionnaireResponse:subject"],
-                        "searchRevInclude": ["Observation:derived-from"],
-                    },
-                ],
-            }
-        ],
-    }
+    def answers(self, question_id: str) -> str:
+        """Return the code system of one question's options (its option ids are the codes)."""
+        return f"{self.base}/CodeSystem/answers-{question_id}"
 
 
 # --- the Questionnaire -------------------------------------------------------------------------------
@@ -79,14 +54,15 @@ def questionnaire(ruleset: RuleSet, systems: Systems) -> dict:
     """Return the current questionnaire: a group per step, an item per question."""
     groups = []
     for step in ruleset.questionnaire.steps:
-        groups.append(
-            {
-                "linkId": step.id,
-                "type": "group",
-                "text": step.title,
-                "item": [_question_item(ruleset, question, systems) for question in step.questions],
-            }
-        )
+        group = {
+            "linkId": step.id,
+            "type": "group",
+            "text": step.title,
+            "item": [_question_item(ruleset, question, systems, step) for question in step.questions],
+        }
+        if step.show_when_data is not None:  # a hidden step is hidden whole: no empty group header
+            _add_enable_when(group, ruleset, step.show_when_data, systems)
+        groups.append(group)
     return {
         "resourceType": "Questionnaire",
         "id": QUESTIONNAIRE_ID,
@@ -100,31 +76,52 @@ def questionnaire(ruleset: RuleSet, systems: Systems) -> dict:
     }
 
 
-def _question_item(ruleset: RuleSet, question, systems: Systems) -> dict:
+def _question_item(ruleset: RuleSet, question, systems: Systems, step) -> dict:
     item: dict = {"linkId": question.id, "text": question.label, "required": not question.optional}
+    control = {"coding": [{"system": ITEM_CONTROL_SYSTEM, "code": CONTROLS[question.type]}]}
+    item["extension"] = [{"url": ITEM_CONTROL, "valueCodeableConcept": control}]
     if question.type == "number":
         item["type"] = "integer"
-        item["extension"] = [
+        item["extension"] += [
             {"url": MIN_VALUE, "valueInteger": question.min},
             {"url": MAX_VALUE, "valueInteger": question.max},
+            {"url": SLIDER_STEP, "valueInteger": 1},
         ]
     else:
         item["type"] = "choice"
         item["repeats"] = question.type == "multi"
-        item["answerOption"] = [{"valueCoding": _coding(systems, o.id, o.label)} for o in question.options]
-    if question.show_when_data is not None:
-        simple = _enable_when(ruleset, question.show_when_data, systems)
-        if simple is not None:
-            item["enableWhen"], item["enableBehavior"] = simple
-        else:
-            expression = {
-                "language": "text/fhirpath",
-                "expression": fhirpath(ruleset, question.show_when_data),
-            }
-            item.setdefault("extension", []).append(
-                {"url": ENABLE_WHEN_EXPRESSION, "valueExpression": expression}
-            )
+        item["answerOption"] = [_option(systems, question, o) for o in question.options]
+    condition = _own_condition(question, step)
+    if condition is not None:
+        _add_enable_when(item, ruleset, condition, systems)
     return item
+
+
+def _option(systems: Systems, question, option) -> dict:
+    answer: dict = {"valueCoding": _coding(systems, question.id, option.id, option.label)}
+    if option.exclusive:
+        answer["extension"] = [{"url": OPTION_EXCLUSIVE, "valueBoolean": True}]
+    return answer
+
+
+def _own_condition(question, step):
+    """Return the question's condition without its step's (which its group carries), or None."""
+    data = question.show_when_data
+    if step.show_when_data is None or data is None:
+        return data
+    if data == step.show_when_data:
+        return None
+    return data["all"][1]  # the engine joins a step's condition and the question's as all: [step, own]
+
+
+def _add_enable_when(item: dict, ruleset: RuleSet, condition, systems: Systems) -> None:
+    """Say when the item is shown: plain enableWhen when it can, an SDC FHIRPath expression otherwise."""
+    simple = _enable_when(ruleset, condition, systems)
+    if simple is not None:
+        item["enableWhen"], item["enableBehavior"] = simple
+        return
+    expression = {"language": "text/fhirpath", "expression": fhirpath(ruleset, condition)}
+    item.setdefault("extension", []).append({"url": ENABLE_WHEN_EXPRESSION, "valueExpression": expression})
 
 
 def _enable_when(ruleset: RuleSet, condition: Mapping, systems: Systems):
@@ -158,7 +155,7 @@ def _leaf_checks(ruleset: RuleSet, leaf: Mapping, systems: Systems) -> list[dict
     if values is None:
         return None
     return [
-        {"question": qid, "operator": "=", "answerCoding": _coding(systems, v, question.option_label(v))}
+        {"question": qid, "operator": "=", "answerCoding": _coding(systems, qid, v, question.option_label(v))}
         for v in values
     ]
 
@@ -209,11 +206,12 @@ def fhirpath(ruleset: RuleSet, condition: Mapping) -> str:
 # --- a sent submission ---------------------------------------------------------------------------------
 
 
-def questionnaire_response(row: Mapping, ruleset: RuleSet, systems: Systems) -> dict:
-    """Return the answers that were shown, as given, grouped by step."""
+def questionnaire_response(row: Mapping, form: Form, systems: Systems) -> dict:
+    """Return the answers that were shown, as given, grouped by step, in the words of `form` (the
+    questionnaire the submission was made with)."""
     answers = json.loads(row["answers"]) if isinstance(row["answers"], str) else dict(row["answers"])
     groups = []
-    for step in ruleset.questionnaire.steps:
+    for step in form.steps:
         items = []
         for question in step.questions:
             if question.id not in answers:
@@ -223,7 +221,10 @@ def questionnaire_response(row: Mapping, ruleset: RuleSet, systems: Systems) -> 
                 given = [{"valueInteger": int(value)}]
             else:
                 values = value if isinstance(value, list) else [value]
-                given = [{"valueCoding": _coding(systems, v, question.option_label(v))} for v in values]
+                given = [
+                    {"valueCoding": _coding(systems, question.id, v, question.option_label(v))}
+                    for v in values
+                ]
             items.append({"linkId": question.id, "text": question.label, "answer": given})
         if items:
             groups.append({"linkId": step.id, "text": step.title, "item": items})
@@ -304,19 +305,20 @@ def patient(row: Mapping, systems: Systems) -> dict:
     }
 
 
-def resources_for(row: Mapping, ruleset: RuleSet, systems: Systems) -> Iterator[dict]:
+def resources_for(row: Mapping, form: Form, ruleset: RuleSet, systems: Systems) -> Iterator[dict]:
     """Yield a submission's Patient, QuestionnaireResponse and Observation."""
     yield patient(row, systems)
-    yield questionnaire_response(row, ruleset, systems)
+    yield questionnaire_response(row, form, systems)
     yield outcome_observation(row, ruleset, systems)
 
 
-def operation_outcome(code: str, text: str) -> dict:
+def operation_outcome(code: str, text: str, severity: str = "error") -> dict:
+    """Return an OperationOutcome with one issue (`code` from FHIR's issue-type value set)."""
     return {
         "resourceType": "OperationOutcome",
-        "issue": [{"severity": "error", "code": code, "diagnostics": text}],
+        "issue": [{"severity": severity, "code": code, "diagnostics": text}],
     }
 
 
-def _coding(systems: Systems, code: str, display: str) -> dict:
-    return {"system": systems.answers, "code": str(code), "display": display}
+def _coding(systems: Systems, question_id: str, code: str, display: str) -> dict:
+    return {"system": systems.answers(question_id), "code": str(code), "display": display}

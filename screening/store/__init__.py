@@ -15,6 +15,7 @@ Callers import the package (`from screening import store`) and pass the database
 - `alerts`: the outbox `screening notify` delivers from
 - `maintenance`: seeding, purge, backup and the health probe
 - `copy`: `screening db copy` from one store to another
+- `fhir`: FHIR search pages, the questionnaire each submission was made with, Bulk Data export jobs
 - here: `connect`, which opens the store a setting names, and every module's public names
 
 May import: the standard library, sqlite-utils and psycopg, and of the rest of `screening` only `faults`
@@ -39,11 +40,24 @@ from .db import (
     now,
     shift,
 )
+from .fhir import (
+    FhirQuery,
+    add_bulk_export,
+    bulk_export,
+    bulk_export_progress,
+    delete_bulk_export,
+    expired_bulk_exports,
+    fhir_count,
+    fhir_search,
+    finish_bulk_export,
+    iter_fhir,
+    keep_questionnaire,
+    kept_questionnaire,
+)
 from .inbox import (
     INBOX_COLUMNS,
     InboxQuery,
     count_submissions,
-    fhir_page,
     inbox_count,
     inbox_page,
     iter_answers,

@@ -21,9 +21,16 @@ KEYS = {
     "api_tokens": ("id",),
     "recovery_codes": ("id",),
     "passkeys": ("id",),
+    "questionnaire_versions": ("ruleset_hash",),
 }
 TABLES = tuple(KEYS)
-TEXT_KEYED = {"submission_topics", "drafts", "reviewer_sessions", "notices_sent"}  # no id sequence
+TEXT_KEYED = {
+    "submission_topics",
+    "drafts",
+    "reviewer_sessions",
+    "notices_sent",
+    "questionnaire_versions",
+}  # no id sequence
 BATCH = 1000
 
 

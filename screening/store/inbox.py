@@ -254,30 +254,3 @@ def iter_answers(db, *, chunk: int = 1000) -> Iterator[tuple[str, dict]]:
 
 def count_submissions(db) -> int:
     return db.scalar("SELECT count(*) FROM submissions")
-
-
-def fhir_page(
-    db,
-    *,
-    reference: str = "",
-    updated_op: str = "",
-    updated: str = "",
-    after: tuple[str, int] | None = None,
-    limit: int = 20,
-) -> list[dict]:
-    """Return submissions oldest first (received, id), for the FHIR search's keyset pages."""
-    where, params = [], []
-    if reference:
-        where.append("reference = ?")
-        params.append(reference)
-    if updated_op:
-        where.append(f"received {'>=' if updated_op == 'ge' else '>'} ?")
-        params.append(updated)
-    if after:
-        where.append("(received, id) > (?, ?)")
-        params.extend(after)
-    sql = (
-        f"SELECT * FROM submissions WHERE {' AND '.join(where) or 'TRUE'} "  # noqa: S608 (fixed clauses only)
-        "ORDER BY received, id LIMIT ?"
-    )
-    return db.rows(sql, [*params, limit])

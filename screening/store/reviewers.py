@@ -213,10 +213,12 @@ def first_notice_since(db, key: str, since: str) -> bool:
 # API tokens for the clinic's integration engine (FHIR), stored as SHA-256 hashes.
 
 
-def add_api_token(db, name: str, token_hash: str) -> None:
+def add_api_token(db, name: str, token_hash: str, scopes: str = "") -> None:
+    """Keep a token's hash; `scopes` limits what it reads (space-separated, '' for everything)."""
     try:
         db.write(
-            "INSERT INTO api_tokens (name, token_hash, created) VALUES (?, ?, ?)", [name, token_hash, clock()]
+            "INSERT INTO api_tokens (name, token_hash, created, scopes) VALUES (?, ?, ?, ?)",
+            [name, token_hash, clock(), scopes],
         )
     except db.IntegrityError:
         raise DuplicateToken(name) from None
@@ -228,7 +230,7 @@ def api_token(db, token_hash: str) -> dict | None:
 
 
 def list_api_tokens(db) -> list[dict]:
-    return db.rows("SELECT name, created, revoked FROM api_tokens ORDER BY name")
+    return db.rows("SELECT name, created, revoked, scopes FROM api_tokens ORDER BY name")
 
 
 def revoke_api_token(db, name: str) -> bool:

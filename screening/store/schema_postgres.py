@@ -250,6 +250,41 @@ def p030_tried_not_reached() -> list[str]:
     ]
 
 
+def p040_questionnaire_versions() -> list[str]:
+    """Each questionnaire a submission was made with (by its rule-set hash), so a FHIR
+    QuestionnaireResponse keeps every answer with its question's words after a later rule change."""
+    return [
+        """CREATE TABLE questionnaire_versions (
+            ruleset_hash TEXT PRIMARY KEY, version TEXT NOT NULL, form TEXT NOT NULL,
+            kept TEXT COLLATE "C" NOT NULL)"""
+    ]
+
+
+def p041_api_token_scopes() -> list[str]:
+    """A token may be limited to some resource types (`system/Patient.read ...`); '' reads them all."""
+    return ["ALTER TABLE api_tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT ''"]
+
+
+def p042_bulk_exports() -> list[str]:
+    """FHIR Bulk Data exports: who asked (the token), what, and how far the files have come."""
+    ts = 'TEXT COLLATE "C" NOT NULL'
+    return [
+        f"""CREATE TABLE bulk_exports (
+            id TEXT PRIMARY KEY,
+            token_id BIGINT NOT NULL REFERENCES api_tokens(id),
+            request TEXT NOT NULL,
+            types TEXT NOT NULL,
+            since TEXT COLLATE "C" NOT NULL DEFAULT '',
+            status TEXT NOT NULL CHECK (status IN ('in-progress', 'complete', 'error')),
+            progress BIGINT NOT NULL DEFAULT 0,
+            total BIGINT NOT NULL DEFAULT 0,
+            created {ts}, heartbeat {ts}, transaction_time {ts},
+            output TEXT NOT NULL DEFAULT '[]',
+            error TEXT NOT NULL DEFAULT '')""",
+        "CREATE INDEX bulk_exports_created ON bulk_exports (created)",
+    ]
+
+
 def p060_draft_revision() -> list[str]:
     """Each save of a draft counts a revision, so a step sent from a page older than another tab's save
     is shown to the patient instead of overwriting it."""
@@ -267,6 +302,9 @@ MIGRATIONS = [
     ("p025_two_step", p025_two_step),
     ("p026_lockout_alerts", p026_lockout_alerts),
     ("p030_tried_not_reached", p030_tried_not_reached),
+    ("p040_questionnaire_versions", p040_questionnaire_versions),
+    ("p041_api_token_scopes", p041_api_token_scopes),
+    ("p042_bulk_exports", p042_bulk_exports),
     ("p060_draft_revision", p060_draft_revision),
 ]
 

@@ -102,6 +102,51 @@ def m030_tried_not_reached(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m040_questionnaire_versions(db: sqlite_utils.Database) -> None:
+    """Each questionnaire a submission was made with (by its rule-set hash), so a FHIR
+    QuestionnaireResponse keeps every answer with its question's words after a later rule change."""
+    db.execute(
+        """
+        CREATE TABLE questionnaire_versions (
+            ruleset_hash TEXT PRIMARY KEY,
+            version TEXT NOT NULL,
+            form TEXT NOT NULL,
+            kept TEXT NOT NULL
+        )"""
+    )
+
+
+@migrations()
+def m041_api_token_scopes(db: sqlite_utils.Database) -> None:
+    """A token may be limited to some resource types (`system/Patient.read ...`); '' reads them all."""
+    db.execute("ALTER TABLE api_tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m042_bulk_exports(db: sqlite_utils.Database) -> None:
+    """FHIR Bulk Data exports: who asked (the token), what, and how far the files have come."""
+    db.execute(
+        """
+        CREATE TABLE bulk_exports (
+            id TEXT PRIMARY KEY,
+            token_id INTEGER NOT NULL REFERENCES api_tokens(id),
+            request TEXT NOT NULL,
+            types TEXT NOT NULL,
+            since TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL CHECK (status IN ('in-progress', 'complete', 'error')),
+            progress INTEGER NOT NULL DEFAULT 0,
+            total INTEGER NOT NULL DEFAULT 0,
+            created TEXT NOT NULL,
+            heartbeat TEXT NOT NULL,
+            transaction_time TEXT NOT NULL,
+            output TEXT NOT NULL DEFAULT '[]',
+            error TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+    db.execute("CREATE INDEX bulk_exports_created ON bulk_exports (created)")
+
+
+@migrations()
 def m060_draft_revision(db: sqlite_utils.Database) -> None:
     """Each save of a draft counts a revision, so a step sent from a page older than another tab's save
     is shown to the patient instead of overwriting it."""
