@@ -85,6 +85,15 @@ def _database(raw: str, env: str) -> str:
     return raw
 
 
+def _replica(raw: str, env: str) -> str:
+    from .store.db import is_postgres
+
+    raw = raw.strip()
+    if raw and not is_postgres(raw):
+        raise ValueError("expected a postgresql:// URL of a read-only standby (a replica needs PostgreSQL)")
+    return raw
+
+
 def _path_or(default: Path) -> Callable[[str, str], str]:
     return lambda raw, env: raw or str(default)
 
@@ -194,6 +203,20 @@ SETTINGS: tuple[Setting, ...] = (
         5,
         _whole(1, 120, 5),
         "PostgreSQL: seconds a request waits for a connection before the page says 'try again'",
+    ),
+    Setting(
+        "SCREENING_DATABASE_REPLICA",
+        "DATABASE_REPLICA",
+        "",
+        _replica,
+        "PostgreSQL: a read-only standby for the reviewers' inbox, counts, overview and exports (optional)",
+    ),
+    Setting(
+        "SCREENING_REPLICA_MAX_LAG_SECONDS",
+        "REPLICA_MAX_LAG_SECONDS",
+        30,
+        _whole(1, 3600, 30),
+        "reads go to the primary while the replica is this far behind, and for this long after a change",
     ),
     Setting(
         "SCREENING_RULES_DIR",
@@ -339,7 +362,7 @@ def in_force(config: dict) -> list[tuple[str, str, str]]:
             shown = "(set, hidden)"
         elif isinstance(value, list):
             shown = ",".join(value)
-        elif setting.key == "DATABASE":
+        elif setting.key in ("DATABASE", "DATABASE_REPLICA"):
             shown = without_password(str(value))
         else:
             shown = "" if value is None else str(value)
