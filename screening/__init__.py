@@ -79,4 +79,4 @@ def get_ruleset():
 
 # Last, so that the modules below can import what is above (get_ruleset, csrf, StartupError).
 from . import db, health, language, web  # noqa: E402
-from .db import close_db_connections, get_db  # noqa: E402, F401
+from .db import close_db_connections, get_db, get_read_db  # noqa: E402, F401

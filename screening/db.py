@@ -17,6 +17,7 @@ from . import store
 from .config import without_password
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+NOT_A_CHANGE = ("review.sign_in", "review.sign_out")  # they write sessions and the audit log, nothing shown
 WROTE_AT = "wrote_at"  # the session key: when this reviewer's session last changed something
 REPLICA_POOL_TIMEOUT = 1  # seconds a read waits for a replica connection before the primary serves it
 
@@ -120,7 +121,8 @@ def _changed_lately() -> bool:
 
 def remember_a_change(response):
     """After a reviewer's change (a POST to their pages), keep their reads on the primary for a while."""
-    if request.method not in SAFE_METHODS and (request.blueprint or "").startswith("review"):
+    endpoint = request.endpoint or ""
+    if request.method not in SAFE_METHODS and endpoint.startswith("review.") and endpoint not in NOT_A_CHANGE:
         session[WROTE_AT] = int(time.time()) + 1
     return response
 

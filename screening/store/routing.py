@@ -33,12 +33,13 @@ def replica_lag_seconds(db) -> float:
 class ReplicaGate:
     """One process's view of the replica: usable or not, checked at most every `every` seconds."""
 
-    def __init__(self, name: str, max_lag: float, every: float = 2.0):
+    every = 2.0  # seconds between two checks in one process
+
+    def __init__(self, name: str, max_lag: float):
         self.name = name  # the replica's address without credentials, for the log
         self.max_lag = max_lag
-        self.every = every
         self.state = "unchecked"  # "in use", "lagging" or "unreachable" once checked
-        self.checked_at = -every
+        self.checked_at = -self.every
         self._lock = threading.Lock()
 
     def usable(self, db) -> bool:
