@@ -199,7 +199,11 @@ def _hammer(args_tuple) -> tuple[int, int]:
     ok = errors = 0
     index = 0
     while time.monotonic() < deadline:
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        # As a browser over HTTPS asks: the app compresses its patient pages (the baselines do not).
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept-Encoding": "gzip, deflate, br",
+        }
         body = None
         if bodies:
             if index >= len(bodies):
@@ -397,7 +401,42 @@ def bench_pages(args) -> None:
             "GET /step/treatments vs a minimal Flask + WTForms page",
         )
 
+        page_sizes(ours_db)
         submission_figure("full submission (requests/s)", ours_db, base_db, args)
+
+
+def page_sizes(database: str) -> None:
+    """Print the bytes of each patient page (and the stylesheet and script) as sent uncompressed, gzip-
+    and brotli-compressed."""
+    from journey import STEPS
+
+    from bench.ours_app import make_app
+
+    client = make_app(database).test_client()
+
+    def sizes(path: str) -> dict[str, int]:
+        return {
+            encoding: len(client.get(path, headers={"Accept-Encoding": encoding}).get_data())
+            for encoding in ("identity", "gzip", "br")
+        }
+
+    pages = {path: sizes(path) for path in ("/static/site.css", "/static/app.js", "/", "/about", "/topics")}
+    client.post("/start")
+    for step, answers in STEPS.items():
+        pages[f"/step/{step}"] = sizes(f"/step/{step}")
+        client.post(f"/step/{step}", data={**answers, "shown": " ".join(answers)})
+    for path in ("/check", "/summary", "/send"):
+        pages[path] = sizes(path)
+    for path, size in pages.items():
+        report(
+            f"patient page bytes, brotli: {path}",
+            size["br"],
+            "bytes",
+            size["identity"],
+            "compressed when asked",
+            size["br"] < size["identity"] and size["gzip"] < size["identity"],
+            f"{size['identity']:,} bytes uncompressed, {size['gzip']:,} gzip",
+        )
 
 
 # --- the inbox and the export at a million submissions ----------------------------------------------
