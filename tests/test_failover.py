@@ -10,15 +10,17 @@ Bounded: CLIENTS threads until AFTER seconds past the promotion, each request at
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 import requests
 from conftest import replicated
-from test_hosts import Patient, Router, gunicorn, healthy_after, host_env, stored
+from test_hosts import Router, assert_nothing_lost, gunicorn, healthy_after, host_env, keep_sending, stored
 
 pytestmark = pytest.mark.slow
 CLIENTS = 20
@@ -52,34 +54,31 @@ def watch_health(bases: list[str], seconds: float) -> list[tuple[int, float, dic
     return seen
 
 
+def health_times(logs: list[Path], status: int) -> list[float]:
+    """Return the seconds each host took over GET /healthz answered with `status`, from gunicorn's access
+    log (the server's own clock: this process's threads share one interpreter, so its clock waits too)."""
+    line = re.compile(rf'"GET /healthz HTTP/1.1" {status} \d+ ([0-9.]+)s$')
+    return [float(m.group(1)) for log in logs for m in map(line.search, log.read_text().splitlines()) if m]
+
+
 def test_killing_the_primary_and_promoting_the_standby_loses_no_acknowledged_send(tmp_path):
     record: dict = {"server_errors": [], "unavailable": [], "failures": []}
-    acknowledged: list[tuple[float, str]] = []
+    acknowledged: list[tuple[float, str, str]] = []
     events: dict = {}
     lock = threading.Lock()
+    logs = [tmp_path / "host-1.log", tmp_path / "host-2.log"]
     with replicated("failover") as (primary, standby), ExitStack() as stack:
         url = two_host_url(primary, standby, "failover")
         bases = [
-            stack.enter_context(
-                gunicorn("wsgi:app", {**host_env(url), **THREADS}, workers=2, log=tmp_path / f"{n}.log")
-            )[0]
-            for n in range(2)
+            stack.enter_context(gunicorn("wsgi:app", {**host_env(url), **THREADS}, workers=2, log=log))[0]
+            for log in logs
         ]
         router = Router(bases)
         started = time.monotonic()
         events["end"] = started + LIMIT  # moved to AFTER seconds past the promotion
 
         def client(n: int) -> None:
-            while time.monotonic() < events["end"]:
-                patient = Patient(router, record, lock)
-                try:
-                    reference = patient.journey()
-                except Exception as exc:  # counted, and the test fails on any
-                    with lock:
-                        record["failures"].append(repr(exc)[:200])
-                    continue
-                with lock:
-                    acknowledged.append((time.monotonic() - started, reference))
+            keep_sending(router, record, lock, acknowledged, started, lambda: events["end"])
 
         def operator() -> None:
             time.sleep(KILL_AT)
@@ -99,24 +98,23 @@ def test_killing_the_primary_and_promoting_the_standby_loses_no_acknowledged_sen
             list(pool.map(client, range(CLIENTS)))
             done.result()
         on_promoted = stored(standby.url("failover"))
-    sent = {reference for _, reference in acknowledged}
-    before = [when for when, _ in acknowledged if when < events["kill"]]
-    after = [when for when, _ in acknowledged if when > events["promoted"]]
+    sent = {reference for _, reference, _ in acknowledged}
+    before = [when for when, _, _ in acknowledged if when < events["kill"]]
+    after = [when for when, _, _ in acknowledged if when > events["promoted"]]
     first_after = min(after) - events["promoted"]
+    unavailable = health_times(logs, 503)
     print(
         f"\n{len(sent)} sends acknowledged ({len(before)} before the kill, {len(after)} after the promotion), "
         f"all on the promoted server; {len(record['unavailable'])} 'try again' pages; first send "
-        f"{first_after:.1f} s after the promotion; hosts healthy {events['healthy_after']:.1f} s after it"
+        f"{first_after:.1f} s after the promotion; hosts healthy {events['healthy_after']:.1f} s after it; "
+        f"/healthz with no primary: {len(unavailable)} answers, the slowest in {max(unavailable):.2f} s "
+        f"({max(taken for _, taken, _ in events['gap_health']):.2f} s as this busy process saw it)"
     )
-    assert record["server_errors"] == [], "never a 500"
-    assert record["failures"] == []
     assert before, "sends were acknowledged by the first primary"
-    assert sent <= on_promoted, "every acknowledged send is on the promoted server"
-    assert record["unavailable"], "the gap caught some patients mid-journey"
-    assert all(u["friendly"] and u["kept"] and u["retry_after"] == "10" for u in record["unavailable"])
+    assert_nothing_lost(record, sent, on_promoted)  # every acknowledged send is on the promoted server
     assert first_after < 15, "sends are acknowledged again soon after the promotion, with no restart"
     gap = events["gap_health"]
-    assert max(taken for _, taken, _ in gap) < 1, "/healthz answers within a second with no primary"
+    assert unavailable and max(unavailable) < 1, "/healthz answers within a second with no primary"
     assert [(status, body) for status, _, body in gap[-2:]] == [
         (503, {"status": "unavailable", "database": "primary"})
     ] * 2, "both hosts say which database they cannot reach"
