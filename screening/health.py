@@ -28,8 +28,8 @@ def healthz():
     failed), so a full disk, a read-only mount or a database locked for long says 503. A probe runs in
     the background: the page waits for it at most ANSWER_WITHIN, so it answers within a second even
     while the database does not. It names the rule set in use, and which database it could not reach
-    (the primary; a replica's state is shown beside it); never an address or credentials (the fault and
-    the server it concerns are in the log).
+    (the primary; a replica's state is shown beside it); never an address or credentials (the fault is
+    in the log, and a replica's address with its state).
     """
     probe = current_app.extensions.get("health")
     if probe is None:
