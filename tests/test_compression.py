@@ -54,6 +54,9 @@ def test_patient_pages_and_static_files_are_compressed_as_the_browser_asks(
         assert response.headers.get("Content-Encoding") == static_encoding, path
         source = Path(patient.client.application.static_folder) / path.removeprefix("/static/")
         assert decoded(response) == source.read_bytes(), path
+        asked_again = {"Accept-Encoding": accept, "If-None-Match": response.headers["ETag"]}
+        with patient.client.get(path, headers=asked_again) as again:  # closed: a 304 leaves its file open
+            assert again.status_code == 304, "a browser holding this copy keeps it"
 
 
 def test_no_patient_page_shows_its_query_string(patient):
