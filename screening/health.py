@@ -12,8 +12,8 @@ from . import faults, store
 from .db import close_db, close_db_connections, get_db, replica_database
 
 PROBE_EVERY = 2.0  # seconds between write probes in one worker while the database answers
-ANSWER_WITHIN = 0.5  # seconds the page waits for a probe: it answers within 1 s whatever the database does
-PROBE_LOCK_WAIT_MS = 500  # a database locked longer than this is busy: the probe says so in time
+ANSWER_WITHIN = 0.7  # seconds the page waits for a probe: it answers within 1 s whatever the database does
+PROBE_LOCK_WAIT_MS = 400  # a database locked longer than this is busy: the probe says so in time
 SLOW_PROBE = 1.5  # a probe running this long, after a good one, makes the page say 503
 
 
