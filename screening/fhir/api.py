@@ -12,7 +12,7 @@ import re
 
 from flask import Blueprint, Response, current_app, json, request, url_for
 
-from .. import get_db, get_ruleset, store
+from .. import get_db, get_read_db, get_ruleset, store
 from . import resources as fhir
 
 bp = Blueprint("api", __name__)
@@ -131,7 +131,7 @@ def response_search():
         )
     limit = int(count)
     rows = store.fhir_page(
-        get_db(),
+        get_read_db(),
         reference=reference,
         updated_op=updated.group(1) if updated else "",
         updated=_instant(updated.group(2)) if updated else "",

@@ -15,6 +15,7 @@ Callers import the package (`from screening import store`) and pass the database
 - `alerts`: the outbox `screening notify` delivers from
 - `maintenance`: seeding, purge, backup and the health probe
 - `copy`: `screening db copy` from one store to another
+- `routing`: whether the reviewers' reads may go to the read-only replica (how far behind it is)
 - here: `connect`, which opens the store a setting names, and every module's public names
 
 May import: the standard library, sqlite-utils and psycopg, and of the rest of `screening` only `faults`
@@ -100,6 +101,7 @@ from .reviewers import (
     set_reviewer_password,
     touch_reviewer_session,
 )
+from .routing import ReplicaGate, replica_lag_seconds
 from .submissions import (
     SUBMISSION_COLUMNS,
     create_draft,
