@@ -1,8 +1,8 @@
 """Build the Flask app: settings, the rule set (loaded once), the database and the blueprints.
 
-The app-wide modules sit beside this one (config, db, web, health, faults, clinictime, alerts, seed);
-the wings are packages: `engine` (Flask-free), `patient`, `review`, `fhir`, `store` and `cli`, and
-`rules` hands on the rule engine's public names. This module may import any of them; the wings
+The app-wide modules sit beside this one (config and its parsers, db, web, health, faults, clinictime,
+alerts, seed); the wings are packages: `engine` (Flask-free), `patient`, `review`, `fhir`, `store` and
+`cli`, and `rules` hands on the rule engine's public names. This module may import any of them; the wings
 import `get_db`, `get_ruleset`, `csrf` and `StartupError` from here.
 """
 
@@ -110,5 +110,5 @@ def get_ruleset():
 
 # Last, so that the modules below can import what is above (get_ruleset, csrf, StartupError).
 from . import db, health, web  # noqa: E402
-from .db import close_db_connections, get_db  # noqa: E402, F401
+from .db import close_db_connections, get_db, get_read_db  # noqa: E402, F401
 from .patient import language  # noqa: E402

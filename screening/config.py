@@ -1,27 +1,23 @@
 """Read the app's settings from the environment, check them once, and explain a bad one.
 
 Every SCREENING_* setting is declared once, in SETTINGS: its name, the app config key it fills, its
-default, the parser that checks it, and a line of help. `screening settings` prints the table with the
-values in force (secrets hidden), and the README test reads it.
+default, the parser that checks it (in `parsers`), and a line of help. `screening settings` prints the
+table with the values in force (secrets hidden), and the README test reads it.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = PROJECT_ROOT / "instance"
+from . import parsers
+from .parsers import INSTANCE, PROJECT_ROOT
+
 EXPORTS = INSTANCE / "exports"
 
 ENVIRONMENTS = ("production", "development")
-PHONE_CHARACTERS = set("0123456789 +-().")
-HOST = re.compile(r"(\.?[A-Za-z0-9-]+)(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:]+\]")
 
 
 class ConfigError(Exception):
@@ -44,124 +40,6 @@ class Setting:
     secret: bool = False
 
 
-def _whole(low: int, high: int, default: int) -> Callable[[str, str], int]:
-    def parse(raw: str, env: str) -> int:
-        if not raw:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValueError(f"expected a whole number, found {raw!r}") from None
-        if not low <= value <= high:
-            raise ValueError(f"expected a number from {low} to {high}, found {value}")
-        return value
-
-    return parse
-
-
-def _secret(raw: str, env: str) -> str:
-    if not raw:
-        if env == "production":
-            raise ValueError(
-                "not set. Production needs a long random secret, for example the output of: "
-                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-            )
-        return _dev_secret(INSTANCE)
-    if len(raw) < 16:
-        raise ValueError("too short; use at least 16 random characters")
-    return raw
-
-
-def _database(raw: str, env: str) -> str:
-    if not raw:
-        return str(INSTANCE / "screening.db")
-    from .store.db import is_postgres  # the one place that says which settings name which store
-
-    if is_postgres(raw) and not raw.partition("://")[2].strip("/"):
-        raise ValueError("the postgresql:// URL names no server or database")
-    return raw
-
-
-def _path_or(default: Path) -> Callable[[str, str], str]:
-    return lambda raw, env: raw or str(default)
-
-
-def _emergency_number(raw: str, env: str) -> str:
-    number = raw.strip() or "911"
-    if not all(ch.isdigit() or ch in " -+" for ch in number):
-        raise ValueError(f"expected digits, found {number!r}")
-    return number
-
-
-def _clinic_name(raw: str, env: str) -> str:
-    name = " ".join(raw.split())
-    if len(name) > 100 or any(not ch.isprintable() for ch in name):
-        raise ValueError(f"expected a name of up to 100 characters, found {name!r}")
-    return name
-
-
-def _clinic_phone(raw: str, env: str) -> str:
-    phone = " ".join(raw.split())
-    digits = sum(ch.isdigit() for ch in phone)
-    if phone and (not set(phone) <= PHONE_CHARACTERS or not 3 <= digits <= 20):
-        raise ValueError(f"expected a phone number of digits, spaces and + - ( ) ., found {phone!r}")
-    return phone
-
-
-def _trusted_hosts(raw: str, env: str) -> list[str] | None:
-    """Werkzeug builds redirects from the Host header, so a host the clinic does not own is refused.
-    Development trusts this machine's own names unless told otherwise."""
-    if not raw.strip():
-        return ["localhost", "127.0.0.1", "[::1]"] if env == "development" else None
-    hosts = [host.strip() for host in raw.split(",") if host.strip()]
-    for host in hosts:
-        if not HOST.fullmatch(host):
-            raise ValueError(
-                "expected host names separated by commas (like clinic.example.org,.clinic.example.org), "
-                f"found {host!r}"
-            )
-    return hosts
-
-
-def _timezone(raw: str, env: str) -> str:
-    from .clinictime import zone
-
-    name = raw.strip() or "UTC"
-    zone(name)  # raises ValueError with the expected form
-    return name
-
-
-def _smtp_url(raw: str, env: str) -> str:
-    from .alerts import check_smtp_url
-
-    return check_smtp_url(raw.strip()) if raw.strip() else ""
-
-
-def _base_url(raw: str, env: str) -> str:
-    base = raw.strip() or ("http://127.0.0.1:5000" if env == "development" else "")
-    if base and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?(/\S*)?", base):
-        raise ValueError(f"expected an address like https://clinic.example.org, found {base!r}")
-    return base
-
-
-def _two_step(raw: str, env: str) -> str:
-    mode = raw.strip() or ("required" if env == "production" else "optional")
-    if mode == "off" and env == "production":
-        raise ValueError("off is refused in production; use required (the default) or optional")
-    if mode not in ("required", "optional", "off"):
-        raise ValueError(f"expected required, optional or off (development only), found {mode!r}")
-    return mode
-
-
-def _text_or(default: str) -> Callable[[str, str], str]:
-    return lambda raw, env: raw.strip() or default
-
-
-def _issuer(raw: str, env: str) -> str:
-    """Check the single sign-on issuer with review/oidc.py's rule (imported only when one is set)."""
-    return import_module(".review.oidc", __package__).parse_issuer(raw, env) if raw.strip() else ""
-
-
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SCREENING_ENV",
@@ -174,7 +52,7 @@ SETTINGS: tuple[Setting, ...] = (
         "SCREENING_SECRET_KEY",
         "SECRET_KEY",
         "",
-        _secret,
+        parsers.secret,
         "signs session cookies and form tokens; development keeps one in instance/dev-secret-key",
         secret=True,
     ),
@@ -182,108 +60,126 @@ SETTINGS: tuple[Setting, ...] = (
         "SCREENING_DATABASE",
         "DATABASE",
         str(INSTANCE / "screening.db"),
-        _database,
+        parsers.database,
         "a SQLite file, or postgresql://user:password@host:port/dbname for several app hosts",
     ),
     Setting(
         "SCREENING_DATABASE_POOL_MIN",
         "DATABASE_POOL_MIN",
         1,
-        _whole(0, 100, 1),
+        parsers.whole(0, 100, 1),
         "PostgreSQL: connections each worker process keeps open",
     ),
     Setting(
         "SCREENING_DATABASE_POOL_MAX",
         "DATABASE_POOL_MAX",
         10,
-        _whole(1, 500, 10),
+        parsers.whole(1, 500, 10),
         "PostgreSQL: the most connections a worker process opens (its threads share them)",
     ),
     Setting(
         "SCREENING_DATABASE_POOL_TIMEOUT",
         "DATABASE_POOL_TIMEOUT",
         5,
-        _whole(1, 120, 5),
+        parsers.whole(1, 120, 5),
         "PostgreSQL: seconds a request waits for a connection before the page says 'try again'",
+    ),
+    Setting(
+        "SCREENING_DATABASE_REPLICA",
+        "DATABASE_REPLICA",
+        "",
+        parsers.replica,
+        "PostgreSQL: a read-only standby for the reviewers' inbox, counts, overview and exports (optional)",
+    ),
+    Setting(
+        "SCREENING_REPLICA_MAX_LAG_SECONDS",
+        "REPLICA_MAX_LAG_SECONDS",
+        30,
+        parsers.whole(1, 3600, 30),
+        "reads go to the primary while the replica is this far behind, and for this long after a change",
     ),
     Setting(
         "SCREENING_RULES_DIR",
         "RULES_DIR",
         str(PROJECT_ROOT / "rules"),
-        _path_or(PROJECT_ROOT / "rules"),
+        parsers.path_or(PROJECT_ROOT / "rules"),
         "the folder with the rule files",
     ),
     Setting(
         "SCREENING_EMERGENCY_NUMBER",
         "EMERGENCY_NUMBER",
         "911",
-        _emergency_number,
+        parsers.emergency_number,
         "the number the emergency page tells people to call",
     ),
     Setting(
         "SCREENING_DRAFT_TTL_HOURS",
         "DRAFT_TTL_HOURS",
         24,
-        _whole(1, 24 * 30, 24),
+        parsers.whole(1, 24 * 30, 24),
         "how long unsent answers are kept",
     ),
     Setting(
         "SCREENING_SESSION_IDLE_MINUTES",
         "SESSION_IDLE_MINUTES",
         30,
-        _whole(1, 24 * 60, 30),
+        parsers.whole(1, 24 * 60, 30),
         "reviewers are signed out after this long idle",
     ),
     Setting(
         "SCREENING_SESSION_MAX_HOURS",
         "SESSION_MAX_HOURS",
         12,
-        _whole(1, 7 * 24, 12),
+        parsers.whole(1, 7 * 24, 12),
         "reviewers are signed out this long after signing in",
     ),
     Setting(
         "SCREENING_RETENTION_DAYS",
         "RETENTION_DAYS",
         365,
-        _whole(1, 365 * 30, 365),
+        parsers.whole(1, 365 * 30, 365),
         "the default age for screening purge",
     ),
     Setting(
         "SCREENING_REPLY_DAYS",
         "REPLY_DAYS",
         2,
-        _whole(0, 30, 2),
+        parsers.whole(0, 30, 2),
         "the reply time the send and done pages promise (0: none)",
     ),
     Setting(
-        "SCREENING_CLINIC_NAME", "CLINIC_NAME", "", _clinic_name, "the clinic's name on the patient pages"
+        "SCREENING_CLINIC_NAME",
+        "CLINIC_NAME",
+        "",
+        parsers.clinic_name,
+        "the clinic's name on the patient pages",
     ),
     Setting(
         "SCREENING_CLINIC_PHONE",
         "CLINIC_PHONE",
         "",
-        _clinic_phone,
+        parsers.clinic_phone,
         "the clinic's phone number on the patient pages",
     ),
     Setting(
         "SCREENING_TRUSTED_HOSTS",
         "TRUSTED_HOSTS",
         None,
-        _trusted_hosts,
+        parsers.trusted_hosts,
         "host names the site answers to, separated by commas",
     ),
     Setting(
         "SCREENING_TIMEZONE",
         "TIMEZONE",
         "UTC",
-        _timezone,
+        parsers.timezone,
         "the clinic's IANA time zone for the reviewer pages",
     ),
     Setting(
         "SCREENING_SMTP_URL",
         "SMTP_URL",
         "",
-        _smtp_url,
+        parsers.smtp_url,
         "the mail server for alerts (smtp:// or smtps://)",
         secret=True,
     ),
@@ -291,50 +187,65 @@ SETTINGS: tuple[Setting, ...] = (
         "SCREENING_MAIL_FROM",
         "MAIL_FROM",
         "screening@localhost",
-        _text_or("screening@localhost"),
+        parsers.text_or("screening@localhost"),
         "the sender of alert emails",
     ),
     Setting(
         "SCREENING_BASE_URL",
         "BASE_URL",
         "http://127.0.0.1:5000",
-        _base_url,
+        parsers.base_url,
         "the site's address, for links in alerts and FHIR",
     ),
     Setting(
         "SCREENING_DIGEST_HOUR",
         "DIGEST_HOUR",
         8,
-        _whole(0, 23, 8),
+        parsers.whole(0, 23, 8),
         "the clinic-local hour of the daily digest",
     ),
     Setting(
-        "SCREENING_TWO_STEP", "TWO_STEP", "required", _two_step, "required, optional or off (second step)"
+        "SCREENING_TWO_STEP",
+        "TWO_STEP",
+        "required",
+        parsers.two_step,
+        "required, optional or off (second step)",
     ),
-    Setting("SCREENING_EXPORTS_NEED_ROLE", "EXPORTS_NEED_ROLE", 0, _whole(0, 1, 0), "1: exports need a role"),
+    Setting(
+        "SCREENING_EXPORTS_NEED_ROLE",
+        "EXPORTS_NEED_ROLE",
+        0,
+        parsers.whole(0, 1, 0),
+        "1: exports need a role",
+    ),
     *(
         Setting("SCREENING_" + key, key, default, parse, help, secret=key.endswith("SECRET"))
         for key, default, parse, help in (
-            ("OIDC_ISSUER", "", _issuer, "single sign-on: the provider's https:// issuer URL"),
-            ("OIDC_CLIENT_ID", "", _text_or(""), "single sign-on: the client id the provider gave"),
-            ("OIDC_CLIENT_SECRET", "", _text_or(""), "single sign-on: the client secret it gave"),
-            ("OIDC_NAME", "your hospital account", _text_or("your hospital account"), "Sign in with NAME"),
-            ("OIDC_CREATE_REVIEWERS", 0, _whole(0, 1, 0), "1: make accounts for verified strangers"),
-            ("PROXY_HOPS", 0, _whole(0, 5, 0), "reverse proxies in front to trust for the client's address"),
-            ("EXPORT_DIR", str(EXPORTS), _path_or(EXPORTS), "where FHIR $export files are kept for a day"),
+            ("OIDC_ISSUER", "", parsers.issuer, "single sign-on: the provider's https:// issuer URL"),
+            ("OIDC_CLIENT_ID", "", parsers.text_or(""), "single sign-on: the client id the provider gave"),
+            ("OIDC_CLIENT_SECRET", "", parsers.text_or(""), "single sign-on: the client secret it gave"),
+            (
+                "OIDC_NAME",
+                "your hospital account",
+                parsers.text_or("your hospital account"),
+                "Sign in with NAME",
+            ),
+            ("OIDC_CREATE_REVIEWERS", 0, parsers.whole(0, 1, 0), "1: make accounts for verified strangers"),
+            (
+                "PROXY_HOPS",
+                0,
+                parsers.whole(0, 5, 0),
+                "reverse proxies in front to trust for the client's address",
+            ),
+            (
+                "EXPORT_DIR",
+                str(EXPORTS),
+                parsers.path_or(EXPORTS),
+                "where FHIR $export files are kept for a day",
+            ),
         )
     ),
 )
-
-
-def _dev_secret(instance: Path) -> str:
-    """Return a development secret kept in the instance folder, so restarts keep sessions."""
-    path = instance / "dev-secret-key"
-    if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 def from_environment(default_env: str = "production") -> dict:

@@ -1,5 +1,14 @@
-"""What every response shares: security headers, the template globals, the error pages (with the 503 for
-faults a person can wait out), and access logs without query strings."""
+"""What every response shares: security headers, compression, the template globals, the error pages (with
+the 503 for faults a person can wait out), and access logs without query strings.
+
+Compression and BREACH: a compressed page that holds a secret (the CSRF token, a patient's answers)
+and text an attacker can choose (a search term, a posted field shown again) leaks the secret through
+its size. So only these are compressed (brotli or gzip, as the browser asks): the stylesheet and the
+script, which hold no secret, and the patient pages answering a GET with 200, which show only the
+clinic's text and the patient's own answers from the server-side draft, and never echo the address's
+query string (a test holds every patient page to that). Answers to a POST (a form shown again with
+what was posted, the CSRF error page), error pages and every reviewer page (search terms and filters
+beside the token) go out uncompressed."""
 
 from __future__ import annotations
 
@@ -7,6 +16,7 @@ import logging
 import re
 
 from flask import Flask, current_app, render_template, request
+from flask_compress import Compress
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from . import faults, store
@@ -18,8 +28,13 @@ CSP = (
 )
 
 
+COMPRESSED_BLUEPRINTS = ("patient",)
+compress = Compress()
+
+
 def init_app(app: Flask) -> None:
     _register_hooks(app)
+    _compress_safe_responses(app)
     _quiet_query_strings()
 
 
@@ -31,6 +46,39 @@ def cookie_name(name: str) -> str:
 def cookie(name: str) -> str | None:
     """Return the value of the request's cookie `name` (under its production name), or None."""
     return request.cookies.get(cookie_name(name))
+
+
+def _compress_safe_responses(app: Flask) -> None:
+    app.config.update(
+        COMPRESS_REGISTER=False,  # compression is chosen per response below, never for every response
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript"],
+        # The pages are never cached (no-store, no ETag): only a static file's request is conditional
+        # (below); evaluating every page's costs a tenth of its time for nothing.
+        COMPRESS_EVALUATE_CONDITIONAL_REQUEST=False,
+    )
+    compress.init_app(app)
+
+    @app.after_request
+    def _compress(response):
+        if not compressible(response):
+            return response
+        if response.is_streamed:
+            # A static file (a few kilobytes): read whole and closed, it is compressed as a page is.
+            data = b"".join(response.response)
+            response.response.close()
+            response.direct_passthrough = False
+            response.set_data(data)
+            # Its ETag gains the encoding's name; a browser holding this very copy gets a 304.
+            return compress.after_request(response).make_conditional(request)
+        return compress.after_request(response)
+
+
+def compressible(response) -> bool:
+    """Return whether a response may be compressed without a BREACH leak (see the module's note)."""
+    if request.method != "GET" or response.status_code != 200:
+        return False
+    return request.endpoint == "static" or request.blueprint in COMPRESSED_BLUEPRINTS
 
 
 def _register_hooks(app: Flask) -> None:

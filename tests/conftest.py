@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,9 +73,8 @@ def pytest_configure(config):
     )
 
 
-@pytest.fixture(scope="session")
-def postgres():
-    """One PostgreSQL 15 server for the session, with a migrated template database to copy per test."""
+def pgserver():
+    """Return bench/pgserver.py, skipping the test (failing it on CI) where PostgreSQL 15 is missing."""
     import os
     import sys
 
@@ -86,14 +86,45 @@ def postgres():
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    server = pgserver.PostgresServer()
+    return pgserver
+
+
+def migrated_database(server, name: str, template: str = "template1") -> str:
+    """Create a database on `server`, bring it to today's schema and return its URL."""
     from screening import store
 
-    db = store.connect(server.create_database("screening_template"))
+    url = server.create_database(name, template)
+    db = store.connect(url)
     store.migrate(db)
     db.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL 15 server for the session, with a migrated template database to copy per test."""
+    server = pgserver().PostgresServer()
+    migrated_database(server, "screening_template")
     yield server
     server.remove()
+
+
+@contextmanager
+def replicated(dbname: str):
+    """Start a primary with a migrated database `dbname` and a synchronous hot standby streaming from
+    it; yield (primary, standby), and stop both after."""
+    servers = pgserver()
+    primary = servers.PostgresServer()
+    standby = None
+    try:
+        migrated_database(primary, dbname)
+        standby = servers.PostgresServer(standby_of=primary)
+        primary.require_synchronous_standby()
+        yield primary, standby
+    finally:
+        if standby is not None:
+            standby.remove()
+        primary.remove()
 
 
 @pytest.fixture

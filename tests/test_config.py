@@ -77,6 +77,15 @@ def env(monkeypatch, tmp_path):
             {"SCREENING_SECRET_KEY": GOOD_SECRET, "SCREENING_CLINIC_NAME": "x" * 101},
             f"SCREENING_CLINIC_NAME: expected a name of up to 100 characters, found {'x' * 101!r}.",
         ),
+        (
+            {"SCREENING_SECRET_KEY": GOOD_SECRET, "SCREENING_DATABASE_REPLICA": "/srv/replica.db"},
+            "SCREENING_DATABASE_REPLICA: expected a postgresql:// URL of a read-only standby (a replica "
+            "needs PostgreSQL).",
+        ),
+        (
+            {"SCREENING_SECRET_KEY": GOOD_SECRET, "SCREENING_REPLICA_MAX_LAG_SECONDS": "0"},
+            "SCREENING_REPLICA_MAX_LAG_SECONDS: expected a number from 1 to 3600, found 0.",
+        ),
     ],
 )
 def test_bad_settings_stop_start_up_with_a_clear_message(env, variables, message):
@@ -144,11 +153,13 @@ def test_settings_prints_the_table_with_secrets_hidden(env):
     env.setenv("SCREENING_SECRET_KEY", GOOD_SECRET)
     env.setenv("SCREENING_SMTP_URL", "smtp://user:hunter2@mail.example.org:587")
     env.setenv("SCREENING_TIMEZONE", "Europe/Paris")
+    env.setenv("SCREENING_DATABASE_REPLICA", "postgresql://reader:hunter2@db2.clinic.internal/screening")
     result = CliRunner().invoke(cli, ["settings"])
     assert result.exit_code == 0, result.output
     assert GOOD_SECRET not in result.output and "hunter2" not in result.output
     assert "SCREENING_SECRET_KEY=(set, hidden)" in result.output
     assert "SCREENING_TIMEZONE=Europe/Paris" in result.output
+    assert "SCREENING_DATABASE_REPLICA=postgresql://reader:***@db2.clinic.internal/screening" in result.output
     assert [line.split("=")[0] for line in result.output.splitlines() if not line.startswith(" ")] == [
         s.name for s in config.SETTINGS
     ]

@@ -32,5 +32,5 @@ def test_a_database_that_does_not_answer_gives_503(app, client, tmp_path, caplog
     finally:
         close_db_connections()
     assert response.status_code == 503
-    assert response.get_json() == {"status": "unavailable"}
+    assert response.get_json() == {"status": "unavailable", "database": "primary"}
     assert "health check: the database did not answer" in caplog.text

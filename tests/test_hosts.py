@@ -144,6 +144,34 @@ class Patient:
         return reference.get_text(strip=True)
 
 
+def keep_sending(
+    router: Router, record: dict, lock: threading.Lock, acknowledged: list, started: float, until
+):
+    """One client: patient after patient until `until()` (a time.monotonic() value) has passed. Each send
+    acknowledged goes into `acknowledged` as (seconds since `started`, reference, host of the send), each
+    failure into record["failures"] (the tests fail on any)."""
+    while time.monotonic() < until():
+        patient = Patient(router, record, lock)
+        try:
+            reference = patient.journey()
+        except Exception as exc:  # counted, and the test fails on any
+            with lock:
+                record["failures"].append(repr(exc)[:200])
+            continue
+        with lock:
+            acknowledged.append((time.monotonic() - started, reference, patient.hosts_used[-1]))
+
+
+def assert_nothing_lost(record: dict, sent: set[str], stored_references: set[str]) -> None:
+    """Check what patients met through an outage: no 500, no journey given up, every acknowledged send
+    stored, and patients caught by it shown the friendly "try again" page with their answers kept."""
+    assert record["server_errors"] == [], "never a 500"
+    assert record["failures"] == []
+    assert sent <= stored_references, "every acknowledged send is stored"
+    assert record["unavailable"], "the outage caught some patients mid-journey"
+    assert all(u["friendly"] and u["kept"] and u["retry_after"] == "10" for u in record["unavailable"])
+
+
 def stored(url: str) -> set[str]:
     db = store.connect(url)
     try:
@@ -213,16 +241,7 @@ def test_fifty_clients_across_two_hosts_survive_a_database_restart_and_a_dead_ho
         events: dict[str, float] = {}
 
         def client(n: int) -> None:
-            while time.monotonic() < deadline:
-                patient = Patient(router, record, lock)
-                try:
-                    reference = patient.journey()
-                except Exception as exc:  # counted, and the test fails on any
-                    with lock:
-                        record["failures"].append(repr(exc)[:200])
-                    continue
-                with lock:
-                    acknowledged.append((time.monotonic() - started, reference, patient.hosts_used[-1]))
+            keep_sending(router, record, lock, acknowledged, started, lambda: deadline)
 
         def operator() -> None:
             time.sleep(RESTART_AT)
@@ -244,11 +263,7 @@ def test_fifty_clients_across_two_hosts_survive_a_database_restart_and_a_dead_ho
         f"{len(record['unavailable'])} 'try again' pages; hosts healthy {events['healthy_after']:.1f} s after "
         f"the restart; {sum(1 for t, _, _ in acknowledged if t > events['kill'])} sends after one host was killed"
     )
-    assert record["server_errors"] == [], "never a 500"
-    assert record["failures"] == []
-    assert sent <= stored(shared_database), "every acknowledged send is stored"
-    assert record["unavailable"], "the restart caught some patients mid-journey"
-    assert all(u["friendly"] and u["kept"] and u["retry_after"] == "10" for u in record["unavailable"])
+    assert_nothing_lost(record, sent, stored(shared_database))
     assert events["healthy_after"] < 15, "both hosts serve again by themselves within seconds"
     after_kill = [host for when, _, host in acknowledged if when > events["kill"] + 1]
     assert after_kill and set(after_kill) == {bases[0]}, "the surviving host goes on serving"

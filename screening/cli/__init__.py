@@ -42,7 +42,7 @@ def in_force(app_config: dict) -> list[tuple[str, str, str]]:
             shown = "(set, hidden)"
         elif isinstance(value, list):
             shown = ",".join(value)
-        elif setting.key == "DATABASE":
+        elif setting.key in ("DATABASE", "DATABASE_REPLICA"):
             shown = without_password(str(value))
         else:
             shown = "" if value is None else str(value)

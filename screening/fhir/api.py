@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, request
 from werkzeug.exceptions import HTTPException
 
-from .. import get_db, get_ruleset, store
+from .. import get_db, get_read_db, get_ruleset, store
 from . import bulk, search
 from . import resources as fhir
 from .capability import capability_statement
@@ -115,7 +115,7 @@ def search_type(resource_type: str):
     for include in wanted.includes:
         for kind in included.values() if include == "*" else [included[include]]:
             authorized(kind)
-    db = get_db()
+    db = get_read_db()  # the replica when one is set and fresh enough (screening/db.py)
     if wanted.summary_count:
         total = store.fhir_count(db, wanted.query) if wanted.query is not None else 0
         audit(token, "", f"{resource_type} search count, {total}")

@@ -165,7 +165,11 @@ def _language_globals() -> dict:
     if request.blueprint not in PATIENT_SIDE:
         return {"language": translations.SOURCE}
     language = current_language()
-    here = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    # Back to this page, with the one query argument a step reads (?return=check) and nothing else from
+    # the address: a compressed page must not echo text an attacker chose (see web.py on BREACH).
+    here = request.path
+    if request.method == "GET" and request.args.get("return") == "check":
+        here += "?return=check"
     others = [
         {
             "code": code,

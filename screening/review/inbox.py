@@ -19,7 +19,7 @@ from flask import (
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from .. import clinictime, get_db, get_ruleset, store
+from .. import clinictime, get_db, get_read_db, get_ruleset, store
 from . import bp, clinic_zone, export, pager, reauth, workflow
 from .export import language_name
 from .forms import MIN_SEARCH_LENGTH, PHONE_LIKE, InboxFilterForm, choices
@@ -105,7 +105,8 @@ def inbox():
         args = MultiDict([*args.items(multi=True), ("view", "attention")])
     form = inbox_filter_form(args)
     query = inbox_query(form)
-    db = get_db()
+    # The replica when one is set and fresh enough; the primary after this reviewer's change.
+    db = get_read_db()
 
     def fetch(**page_args):
         return store.inbox_page(db, query, columns=ROW_COLUMNS, **page_args)
@@ -209,7 +210,7 @@ def export_csv():
     def chunks() -> Iterator[str]:
         # Flask closes the view's connection before streaming starts; this one lives while the body streams.
         when = lambda timestamp: clinictime.show(timestamp, tz)  # noqa: E731
-        yield from export.chunks(get_db(), ruleset, query, layout=layout, when=when)
+        yield from export.chunks(get_read_db(), ruleset, query, layout=layout, when=when)
 
     return Response(
         stream_with_context(chunks()),

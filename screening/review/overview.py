@@ -9,7 +9,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import clinictime, get_db, get_ruleset, store
+from .. import clinictime, get_read_db, get_ruleset, store
 from . import bp, clinic_zone
 from .charts import small_chart, stacked_chart
 from .inbox import levels_by_rank, topic_choices
@@ -26,28 +26,30 @@ def overview():
     ruleset = get_ruleset()
     levels = [(level.id, level.label) for level in levels_by_rank(ruleset)]
     topics = topic_choices()
-    by_level, by_topic = store.weekly_counts(get_db(), bounds, [i for i, _ in levels], [i for i, _ in topics])
+    by_level, by_topic = store.weekly_counts(
+        get_read_db(), bounds, [i for i, _ in levels], [i for i, _ in topics]
+    )
     return render_template(
         "review/overview.html",
         hammered=_recent_hammering() if current_user.is_admin else [],
         bulk_exports=_recent_bulk_exports() if current_user.is_admin else [],
-        failed_alerts=store.failed_alerts(get_db(), store.shift(store.now(), days=-7)),
+        failed_alerts=store.failed_alerts(get_read_db(), store.shift(store.now(), days=-7)),
         weeks=weeks,
         level_chart=stacked_chart(weeks, [(i, label, by_level[i]) for i, label in levels]),
         topic_charts=[small_chart(weeks, label, by_topic[i]) for i, label in topics],
         topics=[(label, by_topic[i]) for i, label in topics],
         today=today.isoformat(),
-        status_counts=store.status_counts(get_db()),
+        status_counts=store.status_counts(get_read_db()),
     )
 
 
 def _recent_hammering() -> list[dict]:
     """Return the "many failed sign-ins on one account" entries of the last day, for the admins."""
     query = store.AuditQuery(action="signin_hammered", since=store.shift(store.now(), days=-1))
-    return store.audit_page(get_db(), query, limit=20)
+    return store.audit_page(get_read_db(), query, limit=20)
 
 
 def _recent_bulk_exports() -> list[dict]:
     """Return the exports of over 1,000 rows in the last 7 days, for the admins."""
     query = store.AuditQuery(action="export_bulk", since=store.shift(store.now(), days=-7))
-    return store.audit_page(get_db(), query, limit=20)
+    return store.audit_page(get_read_db(), query, limit=20)

@@ -16,6 +16,7 @@ Callers import the package (`from screening import store`) and pass the database
 - `maintenance`: seeding, purge, backup and the health probe
 - `copy`: `screening db copy` from one store to another
 - `fhir`: FHIR search pages, the questionnaire each submission was made with, Bulk Data export jobs
+- `routing`: whether the reviewers' reads may go to the read-only replica (how far behind it is)
 - here: `connect`, which opens the store a setting names, and every module's public names
 
 May import: the standard library, sqlite-utils and psycopg, and of the rest of `screening` only `faults`
@@ -114,6 +115,7 @@ from .reviewers import (
     set_reviewer_password,
     touch_reviewer_session,
 )
+from .routing import ReplicaGate, replica_lag_seconds
 from .submissions import (
     SUBMISSION_COLUMNS,
     create_draft,
