@@ -25,7 +25,8 @@ def _step(step_id: str):
 
 
 def _back_to(step_id: str):
-    return redirect(url_for("patient.step", step_id=step_id, **{"return": request.args.get("return")}), 303)
+    back = "check" if request.args.get("return") == "check" else None  # nothing else of the query comes back
+    return redirect(url_for("patient.step", step_id=step_id, **{"return": back}), 303)
 
 
 @bp.post("/step/<step_id>/language/<code>")
