@@ -208,6 +208,16 @@ def rows(app, table="submissions") -> list[dict]:
         db.close()
 
 
+def make_token(runner, name: str = "ehr-engine", *scopes: str) -> str:
+    """Make an API token through the command line (optionally limited to scopes); return the token."""
+    from screening.cli import cli
+
+    args = ["api-token", "add", name, *[part for scope in scopes for part in ("--scope", scope)]]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1]
+
+
 def page(response):
     """Return the response's HTML parsed with BeautifulSoup."""
     from bs4 import BeautifulSoup

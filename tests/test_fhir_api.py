@@ -8,6 +8,7 @@ import json
 from urllib.parse import quote
 
 import pytest
+from conftest import make_token
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.observation import Observation
@@ -42,13 +43,6 @@ INSTANTS = {
 @pytest.fixture
 def app_config(app_config, tmp_path, store_kind):
     return {**app_config, "BASE_URL": BASE, "EXPORT_DIR": str(tmp_path / "exports")}
-
-
-def make_token(runner, name: str = "ehr-engine", *scopes: str) -> str:
-    args = ["api-token", "add", name, *[part for scope in scopes for part in ("--scope", scope)]]
-    result = runner.invoke(cli, args)
-    assert result.exit_code == 0, result.output
-    return result.output.strip().splitlines()[-1]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import RULES_DIR, Patient
+from conftest import RULES_DIR, Patient, make_token
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient as FhirPatient
 from fhir.resources.R4B.questionnaire import Questionnaire
@@ -34,13 +34,6 @@ pytestmark = pytest.mark.both_stores
 @pytest.fixture
 def app_config(app_config, tmp_path, store_kind):
     return {**app_config, "BASE_URL": BASE, "EXPORT_DIR": str(tmp_path / "exports")}
-
-
-def make_token(runner, name: str, *scopes: str) -> str:
-    args = ["api-token", "add", name, *[part for scope in scopes for part in ("--scope", scope)]]
-    result = runner.invoke(cli, args)
-    assert result.exit_code == 0, result.output
-    return result.output.strip().splitlines()[-1]
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def check(rules_dir: Path, ruleset: RuleSet, errors: list[Problem], warnings: li
     questions_file = Collector(display_name(rules_dir, "questionnaire.yaml"), errors)
     answers = []
     for question, option in ruleset.questionnaire.emergency_answers:
-        answer = {question.id: [option.id] if question.type == "multi" else option.id}
+        answer = _alone(question, option)
         outcome = ruleset.evaluate(answer)
         if ruleset.is_emergency(outcome):
             answers.append(answer)  # then no other answers may take the emergency away
@@ -84,21 +84,21 @@ def qualifier_text(option) -> str:
 
 def _check_qualifiers_take_effect(ruleset: RuleSet, warnings: Collector) -> None:
     """A declared qualifier that the emergency rules ignore says something the rule set does not do."""
-    for question, option in roles.qualified(ruleset.questionnaire):
-        qualifier_question = ruleset.questionnaire.questions.get(option.unless[0])
-        if qualifier_question is None or qualifier_question.option(option.unless[1]) is None:
-            continue  # loading reported it
-        answer = {question.id: [option.id] if question.type == "multi" else option.id}
-        answer[option.unless[0]] = option.unless[1]
-        if ruleset.is_emergency(ruleset.evaluate(answer)):
-            text = qualifier_text(option)
+    for question, option in roles.qualified(ruleset.questionnaire):  # loading checked where each points
+        qualified = {**_alone(question, option), option.unless[0]: option.unless[1]}
+        if ruleset.is_emergency(ruleset.evaluate(qualified)):
             warnings.add(
                 "qualifier_without_effect",
                 question.line,
                 f"question '{question.id}'",
                 answer=f"{question.id}: {option.id}",
-                qualifier=text,
+                qualifier=qualifier_text(option),
             )
+
+
+def _alone(question, option) -> dict:
+    """Return the answers in which this option is chosen and nothing else is answered."""
+    return {question.id: [option.id] if question.type == "multi" else option.id}
 
 
 def _standing(ruleset: RuleSet, answers: Mapping) -> bool:
